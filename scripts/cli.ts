@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// gateway-smoke CLI: `npm run e2e -- --chart <name> [--target kind|existing|local|url] ...`
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, oneParagraph, UserError } from './errors.ts';
+import { buildPlan, KEEP_POLICIES, type RawOptions } from './plan.ts';
+import { chartNames, DEFAULT_CHART, PROFILES } from './profiles/index.ts';
+import { SUITES } from './profiles/types.ts';
+import { hasEnvironmentGaps, runFailed } from './report/model.ts';
+import { renderConsoleTable } from './report/markdown.ts';
+import { writeReports } from './report/write.ts';
+import { RunContext } from './run-context.ts';
+import { executeRun } from './run.ts';
+import { mask } from './secrets.ts';
+import { TARGET_KINDS } from './targets/types.ts';
+
+function program(): Command {
+  const cmd = new Command('gateway-smoke')
+    .description(
+      'End-to-end smoke tests for LLM-gateway Helm charts: provisions the gateway with a mock LLM provider, ' +
+        'runs the behaviour suites and writes a verdict (exit code, JUnit, Markdown).',
+    )
+    .addOption(new Option('--chart <name>', 'chart profile to test').default(DEFAULT_CHART))
+    .addOption(new Option('--target <kind>', 'where the gateway runs').default('kind'))
+    .addOption(new Option('--suites <list>', `comma-separated suites, or "all"`).default('all'))
+    .addOption(new Option('--keep <policy>', `keep the cluster: ${KEEP_POLICIES.join('|')}`).default('on-failure'))
+    .option('--report-dir <dir>', 'where junit.xml, summary.md and diagnostics go (default: reports/<chart>)')
+    .option('--values <file>', 'extra Helm values file, applied after the profile values')
+    .option('--chart-dir <dir>', 'install the chart from this local checkout instead of its pinned source')
+    .addOption(new Option('--cluster-name <name>', 'kind cluster to create or reuse').default('gateway-smoke'))
+    .option('--context <name>', 'kube context for --target existing')
+    .option('--base-url <url>', 'gateway URL for --target url')
+    .option('--admin-key-env <NAME>', 'environment variable holding the admin key, for --target url')
+    .option('--metrics-url <url>', 'metrics URL for --target url, when not <base-url><metrics path>')
+    .addOption(new Option('--model <name>', 'model name the gateway routes to the mock').default('mock-gpt'))
+    .option('--strict', 'treat checks blocked by the environment as failures (exit 3)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Charts:',
+        ...PROFILES.map((p) => `  ${p.name.padEnd(16)} ${p.title}`),
+        '',
+        'Targets:',
+        '  kind             create or reuse a kind cluster, install the chart and its dependencies (default)',
+        '  existing         install into the cluster of an existing kube context (--context)',
+        '  local            run the chart\'s gateway software and the mock as processes on loopback',
+        '  url              test a gateway someone already runs (--base-url, --admin-key-env)',
+        '',
+        `Suites: ${SUITES.join(', ')}`,
+        '',
+        'Exit codes: 0 every applicable check passed; 1 a check failed; 2 bad input; 3 a needed tool or',
+        'environment piece is missing (or, with --strict, a check was blocked by the environment); 130 interrupted.',
+        '',
+        'Examples:',
+        '  npm run e2e -- --chart routeiq',
+        '  npm run e2e -- --chart llm-proxy --target local --suites health,keys',
+        '  LITELLM_KEY=... npm run e2e -- --chart litellm-proxy --target url --base-url https://gw.staging --admin-key-env LITELLM_KEY',
+      ].join('\n'),
+    )
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  return cmd;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const cmd = program();
+  let raw: RawOptions;
+  try {
+    cmd.parse(argv, { from: 'user' });
+    raw = cmd.opts<RawOptions>();
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;
+      const why = err.message.replace(/^error: /, '');
+      throw new UserError(`${why.charAt(0).toUpperCase()}${why.slice(1)}. Run \`npm run e2e -- --help\` for the flags, charts, targets and suites.`);
+    }
+    throw err;
+  }
+  const plan = await buildPlan(raw);
+  const ctx = new RunContext();
+
+  let interrupted = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupted++;
+    if (interrupted > 1) {
+      ctx.log.warn('second interrupt: exiting now; some resources may be left behind (see the list above)');
+      process.exit(ExitCode.interrupted);
+    }
+    ctx.log.info(`\n${signal} received: cleaning up (${ctx.pendingCleanups.reverse().join(', ') || 'nothing to clean'})…`);
+    ctx.interrupt(`interrupted by ${signal}`);
+    void ctx.cleanup().finally(() => process.exit(ExitCode.interrupted));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  ctx.log.info(`gateway-smoke: chart ${plan.profile.name}, target ${plan.target}, suites ${plan.suites.join(', ')}`);
+  let report;
+  try {
+    report = await executeRun(plan, ctx);
+  } finally {
+    if (!interrupted) await ctx.phase('cleanup', () => ctx.cleanup()).catch(() => undefined);
+  }
+  const files = await writeReports(plan.reportDir, report);
+  process.stderr.write(`\n${renderConsoleTable(report)}\n\n`);
+  if (report.error) process.stderr.write(`Setup failed: ${mask(report.error)}\n`);
+  process.stderr.write(`Reports: ${files.junit}, ${files.markdown}\n`);
+  if (report.diagnostics) process.stderr.write(`Diagnostics: ${report.diagnostics}\n`);
+  if (runFailed(report)) return ExitCode.suiteFailed;
+  if (plan.strict && hasEnvironmentGaps(report)) return ExitCode.environment;
+  return ExitCode.ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UserError) {
+      process.stderr.write(`gateway-smoke: ${mask(oneParagraph(err.message))}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`gateway-smoke: internal error: ${mask(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+    process.exit(ExitCode.suiteFailed);
+  },
+);
+

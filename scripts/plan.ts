@@ -1,0 +1,131 @@
+import { access, constants } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { UserError } from './errors.ts';
+import { chartNames, getProfile } from './profiles/index.ts';
+import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
+import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
+
+export type KeepPolicy = 'on-failure' | 'always' | 'never';
+export const KEEP_POLICIES: readonly KeepPolicy[] = ['on-failure', 'always', 'never'];
+
+/** Everything a run needs to know, validated. Built from CLI flags; nothing below reads argv. */
+export interface RunPlan {
+  profile: ChartProfile;
+  target: TargetKind;
+  suites: SuiteName[];
+  keep: KeepPolicy;
+  reportDir: string;
+  valuesFile?: string;
+  chartDir?: string;
+  clusterName: string;
+  kubeContext?: string;
+  baseUrl?: string;
+  adminKeyEnv?: string;
+  metricsUrl?: string;
+  strict: boolean;
+  model: string;
+}
+
+export interface RawOptions {
+  chart: string;
+  target: string;
+  suites: string;
+  keep: string;
+  reportDir?: string;
+  values?: string;
+  chartDir?: string;
+  clusterName: string;
+  context?: string;
+  baseUrl?: string;
+  adminKeyEnv?: string;
+  metricsUrl?: string;
+  strict?: boolean;
+  model: string;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UserError(`${flag} "${value}" is not one of: ${allowed.join(', ')}. Pick one of those values.`);
+}
+
+export function parseSuites(value: string): SuiteName[] {
+  if (value === 'all') return [...SUITES];
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
+  if (unknown.length || names.length === 0) {
+    throw new UserError(
+      `--suites "${value}" names ${unknown.length ? `unknown suites (${unknown.join(', ')})` : 'no suite'}. ` +
+        `Use a comma-separated list of: ${SUITES.join(', ')}, or "all".`,
+    );
+  }
+  return SUITES.filter((s) => names.includes(s));
+}
+
+async function readable(path: string, flag: string, what: string): Promise<string> {
+  const full = resolve(path);
+  try {
+    await access(full, constants.R_OK);
+  } catch {
+    throw new UserError(`${flag} points at ${full}, which does not exist or cannot be read. Give the path of ${what}.`);
+  }
+  return full;
+}
+
+export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunPlan> {
+  const profile = getProfile(raw.chart);
+  const target = oneOf('--target', raw.target, TARGET_KINDS);
+  const keep = oneOf('--keep', raw.keep, KEEP_POLICIES);
+  const suites = parseSuites(raw.suites);
+  const plan: RunPlan = {
+    profile,
+    target,
+    suites,
+    keep,
+    reportDir: resolve(raw.reportDir ?? `reports/${profile.name}`),
+    clusterName: raw.clusterName,
+    strict: raw.strict ?? false,
+    model: raw.model,
+  };
+  if (raw.values) plan.valuesFile = await readable(raw.values, '--values', 'a YAML values file');
+  if (raw.chartDir) plan.chartDir = await readable(raw.chartDir, '--chart-dir', 'a local chart checkout');
+  if (raw.context) plan.kubeContext = raw.context;
+
+  if (target === 'url') {
+    if (!raw.baseUrl) {
+      throw new UserError(
+        '--target url needs --base-url <url> of the running gateway (and usually --admin-key-env <NAME>, the ' +
+          'environment variable that holds its admin key).',
+      );
+    }
+    try {
+      const u = new URL(raw.baseUrl);
+      if (!['http:', 'https:'].includes(u.protocol)) throw new Error('scheme');
+    } catch {
+      throw new UserError(`--base-url "${raw.baseUrl}" is not an http(s) URL. Give one like http://127.0.0.1:4000.`);
+    }
+    plan.baseUrl = raw.baseUrl.replace(/\/+$/, '');
+    if (raw.adminKeyEnv) {
+      if (!env[raw.adminKeyEnv]) {
+        throw new UserError(
+          `--admin-key-env names ${raw.adminKeyEnv}, but that environment variable is empty or unset. Export it ` +
+            '(the gateway admin key) before the run; the harness reads the key from the environment so it never ' +
+            'appears on a command line.',
+        );
+      }
+      plan.adminKeyEnv = raw.adminKeyEnv;
+    }
+    if (raw.metricsUrl) plan.metricsUrl = raw.metricsUrl;
+  } else if (raw.baseUrl || raw.adminKeyEnv) {
+    throw new UserError(`--base-url and --admin-key-env belong to --target url; this run uses --target ${target}.`);
+  }
+  if (target === 'local' && !profile.local) {
+    throw new UserError(
+      `--target local cannot run chart "${profile.name}": no gateway software for it runs as a local process here. ` +
+        `Charts with a local target: ${chartNames().filter((n) => getProfile(n).local).join(', ')}. Use --target kind for this chart.`,
+    );
+  }
+  return plan;
+}

@@ -1,0 +1,38 @@
+import type { ChartProfile } from './types.ts';
+
+export const llmProxy: ChartProfile = {
+  name: 'llm-proxy',
+  title: 'sofatutor llm-proxy (Go)',
+  source: {
+    kind: 'git',
+    repo: 'https://github.com/sofatutor/llm-proxy',
+    path: 'deploy/helm/llm-proxy',
+    commit: '66ec3dc80417d6c5239e7268cbe2d861663982f6',
+  },
+  service: { nameSuffix: 'llm-proxy', port: 8080 },
+  needs: [],
+  values: (w) => ({
+    replicaCount: 1,
+    image: { repository: 'gateway-smoke/llm-proxy', tag: 'v0.1.3', pullPolicy: 'Never' },
+    // OPENAI_API_URL is scheme+host: llm-proxy keeps the request path, so the mock serves /v1/...
+    env: { OPENAI_API_URL: w.mockUrl, ENABLE_METRICS: 'true', LLM_PROXY_EVENT_BUS: 'in-memory' },
+    secrets: { create: true, data: { managementToken: w.adminKey } },
+  }),
+  local: 'llm-proxy',
+  capabilities: {
+    health: {
+      live: { path: '/live', status: 200, bodyIncludes: 'alive' },
+      ready: { path: '/ready', status: 200, bodyIncludes: 'ready' },
+    },
+    keys: { flavour: 'llm-proxy' },
+    ratelimit: { flavour: 'lifetime-quota', limit: 3, sharedAcrossReplicas: true },
+    metrics: {
+      path: '/metrics/prometheus',
+      requestsCounter: 'llm_proxy_requests_total',
+      failuresCounter: 'llm_proxy_errors_total',
+      mustExist: ['llm_proxy_uptime_seconds'],
+      needsAuth: false,
+    },
+    netpol: { notApplicable: 'the llm-proxy chart ships no NetworkPolicy on main' },
+  },
+};

@@ -1,0 +1,60 @@
+import { stringify } from 'yaml';
+import { liteLLMConfig } from './litellm-config.ts';
+import type { ChartProfile } from './types.ts';
+
+export const routeiq: ChartProfile = {
+  name: 'routeiq',
+  title: 'RouteIQ gateway (LiteLLM + RouteIQ router)',
+  source: {
+    kind: 'git',
+    repo: 'https://github.com/baladithyab/litellm-llm-router',
+    path: 'deploy/charts/routeiq-gateway',
+    commit: 'a96d48f9f4477b4b86df67a0e057248403020b7c',
+  },
+  service: { nameSuffix: 'routeiq-gateway', port: 80 },
+  needs: ['postgres'],
+  values: (w) => ({
+    replicaCount: 1,
+    secrets: {
+      create: true,
+      values: { LITELLM_MASTER_KEY: w.adminKey, OPENAI_API_KEY: w.providerKey },
+    },
+    // The chart's default says `env/LITELLM_MASTER_KEY`, which LiteLLM does not resolve (a known
+    // defect); the harness sets the working reference so keys can be tested at all.
+    config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model })) },
+    gateway: { ssrf: { allowPrivateIps: true } },
+  }),
+  local: 'litellm',
+  capabilities: {
+    health: {
+      live: { path: '/_health/live', status: 200, jsonFields: ['status'] },
+      ready: { path: '/_health/ready', status: 200, jsonFields: ['status', 'checks'] },
+      readyReportsDependencies: [{ dependency: 'postgres', field: 'checks' }],
+    },
+    keys: { flavour: 'litellm', generatePath: '/key/generate', deletePath: '/key/delete' },
+    ratelimit: { flavour: 'litellm-window', limit: 3, sharedAcrossReplicas: false },
+    metrics: {
+      path: '/metrics',
+      requestsCounter: 'litellm_proxy_total_requests_metric_total',
+      failuresCounter: 'litellm_proxy_failed_requests_metric_total',
+      mustExist: ['litellm_request_total_latency_metric_bucket', 'litellm_total_tokens_metric_total'],
+      needsAuth: false,
+    },
+    netpol: {
+      enableValues: { networkPolicy: { enabled: true } },
+      ingressFromOtherNamespace: 'allowed',
+      egressToMock: 'allowed',
+      egressElsewhere: 'denied',
+      dns: 'allowed',
+    },
+  },
+  standInLimits: {
+    health:
+      "routeiq app image unavailable: routeiq's own app (litellm-llmrouter) is not on PyPI and needs Python >= 3.14, " +
+      'so it runs on a plain-LiteLLM stand-in that has no /_health/* endpoints',
+  },
+  knownDefects: [
+    "config.gateway defaults to `master_key: env/LITELLM_MASTER_KEY`; LiteLLM resolves only `os.environ/`, so on the chart's defaults the master key is that literal string and admin calls with the real key are refused.",
+    'litellm_settings.callbacks has no "prometheus" by default: /metrics is empty until it is added.',
+  ],
+};

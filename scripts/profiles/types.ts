@@ -1,0 +1,124 @@
+// A chart profile is declarative: where the chart comes from, what it needs, the values that
+// wire it to the mock provider, and what it promises (capabilities). Suites read only the
+// capabilities; adding a chart means adding one file in this folder.
+
+export type SuiteName = 'health' | 'keys' | 'ratelimit' | 'metrics' | 'netpol';
+export const SUITES: readonly SuiteName[] = ['health', 'keys', 'ratelimit', 'metrics', 'netpol'];
+
+/** A behaviour the chart does not have. Reported as "not applicable: <reason>", never as a pass. */
+export interface NotApplicable {
+  notApplicable: string;
+}
+
+export type ChartSource =
+  | { kind: 'git'; repo: string; path: string; commit: string }
+  | { kind: 'oci'; ref: string; version: string };
+
+export interface HttpExpectation {
+  path: string;
+  status: number;
+  /** JSON fields that must be present (dot paths); assert on fields, not on free text. */
+  jsonFields?: string[];
+  /** Substring the body must contain (for plain-text probes such as "alive"). */
+  bodyIncludes?: string;
+}
+
+export interface HealthCapability {
+  live: HttpExpectation;
+  ready: HttpExpectation;
+  /** Dependencies the readiness endpoint checks and reports, with the JSON field that reports it. */
+  readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string }[];
+}
+
+export type KeyApi =
+  | { flavour: 'litellm'; generatePath: '/key/generate'; deletePath: '/key/delete' }
+  | { flavour: 'llm-proxy' };
+
+export type RateLimitCapability =
+  | {
+      /** LiteLLM per-key rpm window: Retry-After on 429, x-ratelimit-* on successes. */
+      flavour: 'litellm-window';
+      limit: number;
+      sharedAcrossReplicas: boolean;
+    }
+  | {
+      /** llm-proxy per-token lifetime quota: JSON error, no Retry-After. */
+      flavour: 'lifetime-quota';
+      limit: number;
+      sharedAcrossReplicas: boolean;
+    }
+  | {
+      /** Envoy global rate limit keyed on x-user-id: empty body, x-envoy-ratelimited. */
+      flavour: 'envoy-global';
+      limit: number;
+      userHeader: string;
+      sharedAcrossReplicas: true;
+    };
+
+export interface MetricsCapability {
+  path: string;
+  /** Counter that counts every proxied request, and what one successful request adds. */
+  requestsCounter: string;
+  /** Counter that counts failed requests (the 429 in the metrics suite lands here). */
+  failuresCounter?: string;
+  /** Other series that must exist after traffic. */
+  mustExist?: string[];
+  /** Whether the endpoint needs the admin credential. */
+  needsAuth: boolean;
+}
+
+export interface NetpolCapability {
+  /** Values that turn the chart's NetworkPolicy on and point its egress at the mock. */
+  enableValues: Record<string, unknown>;
+  /** Who may talk to the gateway, per the rendered policy. */
+  ingressFromOtherNamespace: 'allowed' | 'denied';
+  egressToMock: 'allowed';
+  egressElsewhere: 'denied';
+  dns: 'allowed';
+}
+
+export interface Capabilities {
+  health: HealthCapability | NotApplicable;
+  keys: KeyApi | NotApplicable;
+  ratelimit: RateLimitCapability | NotApplicable;
+  metrics: MetricsCapability | NotApplicable;
+  netpol: NetpolCapability | NotApplicable;
+}
+
+/** Which real gateway software can stand in for the chart's app on `--target local`. */
+export type LocalGateway = 'llm-proxy' | 'litellm';
+
+export interface MockWiring {
+  /** Base URL of the mock provider as the gateway sees it (no trailing slash, no /v1). */
+  mockUrl: string;
+  /** The upstream provider key the gateway must send to the mock. */
+  providerKey: string;
+  /** The admin credential (LiteLLM master key, llm-proxy management token). */
+  adminKey: string;
+  model: string;
+}
+
+export interface ChartProfile {
+  name: string;
+  title: string;
+  source: ChartSource;
+  /** The release's main Service and its port, for tunnels and in-cluster probes. */
+  service: { nameSuffix: string; port: number };
+  /** What must run in the cluster before the chart. */
+  needs: ('postgres' | 'redis' | 'gateway-api-crds' | 'envoy-gateway' | 'cnpg-operator')[];
+  /** Helm values that wire the chart to the mock provider and the admin credential. */
+  values(wiring: MockWiring): Record<string, unknown>;
+  local?: LocalGateway;
+  capabilities: Capabilities;
+  /**
+   * Per-suite reasons a check cannot be exercised when the chart's app runs on a stand-in (the
+   * chart's own app cannot be built here). Reported as "environment: <reason>", never as a pass.
+   */
+  standInLimits?: Partial<Record<SuiteName, string>>;
+  /** Known defects in the chart's defaults, shown in the report. */
+  knownDefects?: string[];
+}
+
+export function isNotApplicable(c: unknown): c is NotApplicable {
+  return typeof c === 'object' && c !== null && 'notApplicable' in c;
+}

@@ -1,0 +1,69 @@
+import { create } from 'xmlbuilder2';
+import { mask } from '../secrets.ts';
+import type { RunReport } from './model.ts';
+
+/** JUnit XML: one testsuite per behaviour, one testcase per check; setup failures are a testcase too. */
+export function renderJUnit(report: RunReport): string {
+  const seconds = (ms: number) => (ms / 1000).toFixed(3);
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+    name: `gateway-smoke ${report.chart}`,
+    time: seconds(report.durationMs),
+  });
+  const props = (el: ReturnType<typeof root.ele>) => {
+    const p = el.ele('properties');
+    p.ele('property', { name: 'chart', value: report.chart });
+    p.ele('property', { name: 'target', value: report.target });
+    for (const [k, v] of Object.entries(report.fingerprint)) p.ele('property', { name: k, value: v });
+    if (report.diagnostics) p.ele('property', { name: 'diagnostics', value: report.diagnostics });
+  };
+
+  if (report.error) {
+    const setup = root.ele('testsuite', { name: `${report.chart}.setup`, tests: 1, failures: 1, time: '0' });
+    props(setup);
+    const tc = setup.ele('testcase', { classname: `${report.chart}.setup`, name: 'provision target' });
+    tc.ele('failure', { message: report.error }).txt(
+      report.error + (report.diagnostics ? `\n\nDiagnostics: ${report.diagnostics}` : ''),
+    );
+  }
+
+  for (const suite of report.suites) {
+    const failures = suite.checks.filter((c) => c.verdict === 'fail').length;
+    const skipped = suite.checks.filter((c) => c.verdict === 'not-applicable' || c.verdict === 'environment').length;
+    const el = root.ele('testsuite', {
+      name: `${report.chart}.${suite.suite}`,
+      tests: suite.checks.length,
+      failures,
+      skipped,
+      time: seconds(suite.durationMs),
+    });
+    props(el);
+    if (suite.checks.length === 0 && suite.reason) {
+      // A suite decided before it ran still shows up, with its reason, as a skipped case.
+      el.att('tests', '1').att('skipped', '1');
+      const label = suite.verdict === 'environment' ? 'environment' : 'not applicable';
+      el.ele('testcase', { classname: `${report.chart}.${suite.suite}`, name: suite.suite, time: '0' }).ele('skipped', {
+        message: `${label}: ${suite.reason}`,
+      });
+    }
+    for (const check of suite.checks) {
+      const tc = el.ele('testcase', {
+        classname: `${report.chart}.${suite.suite}`,
+        name: check.name,
+        time: seconds(check.durationMs),
+      });
+      if (check.verdict === 'fail') {
+        const body = (check.message ?? 'failed') + (report.diagnostics ? `\n\nDiagnostics: ${report.diagnostics}` : '');
+        tc.ele('failure', { message: firstLine(check.message ?? 'failed') }).txt(body);
+      } else if (check.verdict === 'not-applicable') {
+        tc.ele('skipped', { message: `not applicable: ${check.message ?? ''}` });
+      } else if (check.verdict === 'environment') {
+        tc.ele('skipped', { message: `environment: ${check.message ?? ''}` });
+      }
+    }
+  }
+  return mask(root.end({ prettyPrint: true }));
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}

@@ -1,0 +1,72 @@
+import { mask } from '../secrets.ts';
+import { formatDuration } from '../run-context.ts';
+import { type RunReport, type Verdict, VERDICT_LABEL, runFailed } from './model.ts';
+
+const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', 'not-applicable': '➖', environment: '⚠️' };
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
+}
+
+/** The summary a CI job page shows: verdict first, then the chart × suite table, then details. */
+export function renderMarkdown(report: RunReport): string {
+  const failed = runFailed(report);
+  const lines: string[] = [];
+  lines.push(`# gateway-smoke: ${report.chart} — ${failed ? '❌ FAILED' : '✅ PASSED'}`);
+  lines.push('');
+  lines.push(`Target \`${report.target}\`, started ${report.startedAt}, took ${formatDuration(report.durationMs)}.`);
+  if (report.error) {
+    lines.push('', `**Setup failed:** ${cell(report.error)}`);
+  }
+  lines.push('', '| chart | suite | verdict | detail |', '|---|---|---|---|');
+  for (const s of report.suites) {
+    const detail =
+      s.verdict === 'fail'
+        ? s.checks
+            .filter((c) => c.verdict === 'fail')
+            .map((c) => `${c.name}: ${c.message ?? ''}`)
+            .join('; ')
+        : (s.reason ?? `${s.checks.filter((c) => c.verdict === 'pass').length}/${s.checks.length} checks passed`);
+    lines.push(`| ${report.chart} | ${s.suite} | ${ICON[s.verdict]} ${VERDICT_LABEL[s.verdict]} | ${cell(detail)} |`);
+  }
+  const notes = report.suites.flatMap((s) =>
+    s.checks
+      .filter((c) => c.verdict !== 'pass' && s.verdict !== c.verdict)
+      .map((c) => `- ${s.suite} › ${c.name}: ${VERDICT_LABEL[c.verdict]} — ${c.message ?? ''}`),
+  );
+  if (notes.length) lines.push('', '## Checks that did not pass', '', ...notes);
+  if (report.knownDefects.length) {
+    lines.push('', '## Known defects of this chart', '', ...report.knownDefects.map((d) => `- ${d}`));
+  }
+  lines.push('', '## Phases', '', '| phase | status | duration |', '|---|---|---|');
+  for (const p of report.phases) lines.push(`| ${p.name} | ${p.status} | ${formatDuration(p.durationMs)} |`);
+  if (Object.keys(report.fingerprint).length) {
+    lines.push('', '## Run fingerprint', '', '| what | value |', '|---|---|');
+    for (const [k, v] of Object.entries(report.fingerprint)) lines.push(`| ${k} | ${cell(v)} |`);
+  }
+  if (report.diagnostics) lines.push('', `Diagnostics bundle: \`${report.diagnostics}\``);
+  return mask(lines.join('\n') + '\n');
+}
+
+/** The table printed at the end of a run, for people watching a terminal. */
+export function renderConsoleTable(report: RunReport): string {
+  const rows = report.suites.map((s) => [s.suite, VERDICT_LABEL[s.verdict], s.reason ?? failureSummary(report, s.suite)]);
+  const width = Math.max(5, ...rows.map((r) => r[0]!.length));
+  const vwidth = Math.max(7, ...rows.map((r) => r[1]!.length));
+  const out = [`${'suite'.padEnd(width)}  ${'verdict'.padEnd(vwidth)}  detail`];
+  for (const [suite, verdict, detail] of rows) out.push(`${suite!.padEnd(width)}  ${verdict!.padEnd(vwidth)}  ${detail}`);
+  return mask(out.join('\n'));
+}
+
+function failureSummary(report: RunReport, suite: string): string {
+  const s = report.suites.find((x) => x.suite === suite)!;
+  const failed = s.checks.filter((c) => c.verdict === 'fail');
+  if (failed.length) return failed.map((c) => `${c.name}: ${firstLine(c.message ?? '')}`).join('; ');
+  const passed = s.checks.filter((c) => c.verdict === 'pass').length;
+  const env = s.checks.filter((c) => c.verdict === 'environment').length;
+  return `${passed}/${s.checks.length} checks passed${env ? `, ${env} blocked by the environment` : ''}`;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}

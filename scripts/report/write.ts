@@ -1,0 +1,26 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mask } from '../secrets.ts';
+import { renderJUnit } from './junit.ts';
+import { renderMarkdown } from './markdown.ts';
+import type { RunReport } from './model.ts';
+
+export interface WrittenReport {
+  junit: string;
+  markdown: string;
+  json: string;
+}
+
+/** Writes every report file; each passes through the masking function. */
+export async function writeReports(dir: string, report: RunReport): Promise<WrittenReport> {
+  await mkdir(dir, { recursive: true });
+  const files = {
+    junit: join(dir, 'junit.xml'),
+    markdown: join(dir, 'summary.md'),
+    json: join(dir, 'report.json'),
+  };
+  await writeFile(files.junit, renderJUnit(report));
+  await writeFile(files.markdown, renderMarkdown(report));
+  await writeFile(files.json, mask(JSON.stringify(report, null, 2)) + '\n');
+  return files;
+}

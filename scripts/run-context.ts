@@ -1,0 +1,101 @@
+// The run's spine: phases with durations (printed as they happen, kept for the report) and one
+// cleanup stack that unwinds in reverse on success, failure and signals.
+import { mask } from './secrets.ts';
+
+export interface PhaseRecord {
+  name: string;
+  startedAt: string;
+  durationMs: number;
+  status: 'ok' | 'failed';
+  error?: string;
+}
+
+export interface Logger {
+  info(line: string): void;
+  warn(line: string): void;
+}
+
+export const consoleLogger: Logger = {
+  info: (line) => process.stderr.write(`${mask(line)}\n`),
+  warn: (line) => process.stderr.write(`warning: ${mask(line)}\n`),
+};
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  return `${Math.floor(s / 60)}m${Math.round(s % 60)
+    .toString()
+    .padStart(2, '0')}s`;
+}
+
+interface CleanupStep {
+  label: string;
+  undo: () => Promise<void> | void;
+}
+
+export class RunContext {
+  readonly phases: PhaseRecord[] = [];
+  readonly log: Logger;
+  private readonly cleanups: CleanupStep[] = [];
+  private readonly abort = new AbortController();
+  private unwinding: Promise<void> | undefined;
+
+  constructor(log: Logger = consoleLogger) {
+    this.log = log;
+  }
+
+  /** Aborted when the user interrupts the run; long waits should listen to it. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  interrupt(reason: string): void {
+    if (!this.abort.signal.aborted) this.abort.abort(new Error(reason));
+  }
+
+  /** Runs one named phase, printing its start and its duration; failures are recorded and rethrown. */
+  async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.signal.throwIfAborted();
+    const started = Date.now();
+    this.log.info(`▶ ${name}`);
+    const record: PhaseRecord = { name, startedAt: new Date(started).toISOString(), durationMs: 0, status: 'ok' };
+    this.phases.push(record);
+    try {
+      const value = await fn();
+      record.durationMs = Date.now() - started;
+      this.log.info(`✔ ${name} (${formatDuration(record.durationMs)})`);
+      return value;
+    } catch (err) {
+      record.durationMs = Date.now() - started;
+      record.status = 'failed';
+      record.error = mask(err instanceof Error ? err.message : String(err));
+      this.log.info(`✘ ${name} failed after ${formatDuration(record.durationMs)}: ${record.error}`);
+      throw err;
+    }
+  }
+
+  /** Registers the undo of something just created. */
+  defer(label: string, undo: () => Promise<void> | void): void {
+    this.cleanups.push({ label, undo });
+  }
+
+  /** Unwinds the cleanup stack once, in reverse; a failing step is reported and the rest still run. */
+  cleanup(): Promise<void> {
+    this.unwinding ??= (async () => {
+      while (this.cleanups.length > 0) {
+        const step = this.cleanups.pop()!;
+        try {
+          await step.undo();
+        } catch (err) {
+          this.log.warn(`cleanup "${step.label}" failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    })();
+    return this.unwinding;
+  }
+
+  get pendingCleanups(): string[] {
+    return this.cleanups.map((c) => c.label);
+  }
+}

@@ -1,0 +1,62 @@
+// The plan → target → suites → verdict pipeline. Cleanup and diagnostics live here so that
+// every target gets the same guarantees.
+import { join } from 'node:path';
+import type { RunPlan } from './plan.ts';
+import type { RunReport } from './report/model.ts';
+import { runFailed } from './report/model.ts';
+import type { RunContext } from './run-context.ts';
+import { mask } from './secrets.ts';
+import { runSuites } from './suite-runner.ts';
+import { preflightTools, provisioner } from './targets/index.ts';
+import { UserError } from './errors.ts';
+
+export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunReport> {
+  const started = Date.now();
+  const report: RunReport = {
+    chart: plan.profile.name,
+    chartTitle: plan.profile.title,
+    target: plan.target,
+    startedAt: new Date(started).toISOString(),
+    durationMs: 0,
+    phases: ctx.phases,
+    suites: [],
+    fingerprint: { 'chart source': sourceLabel(plan) },
+    knownDefects: plan.profile.knownDefects ?? [],
+  };
+  const p = await provisioner(plan);
+  try {
+    const tools = await ctx.phase('preflight', () => preflightTools(p));
+    Object.assign(report.fingerprint, tools);
+    const provisioned = await ctx.phase(`provision ${plan.target} target`, () => p.provision(plan, ctx));
+    Object.assign(report.fingerprint, provisioned.fingerprint);
+    report.suites = await ctx.phase(`run suites (${plan.suites.join(', ')})`, () =>
+      runSuites({
+        suites: plan.suites,
+        target: provisioned.target,
+        capabilities: plan.profile.capabilities,
+        log: (l) => ctx.log.info(l),
+        signal: ctx.signal,
+      }),
+    );
+  } catch (err) {
+    // User mistakes found late (a missing tool) still end as one paragraph and their own exit code.
+    if (err instanceof UserError) throw err;
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    report.error = mask(err instanceof Error ? err.message : String(err));
+  }
+  if (runFailed(report) && p.diagnose) {
+    try {
+      report.diagnostics = await ctx.phase('collect diagnostics', () => p.diagnose!(plan, ctx, join(plan.reportDir, 'diagnostics')));
+    } catch {
+      // already logged by the phase; the verdict stands without the bundle
+    }
+  }
+  report.durationMs = Date.now() - started;
+  return report;
+}
+
+function sourceLabel(plan: RunPlan): string {
+  if (plan.chartDir) return `${plan.profile.name} from ${plan.chartDir}`;
+  const s = plan.profile.source;
+  return s.kind === 'git' ? `${plan.profile.name} ${s.repo}/${s.path}@${s.commit.slice(0, 12)}` : `${s.ref}:${s.version}`;
+}

@@ -1,0 +1,117 @@
+// Runs the behaviour suites (vitest project "suites") against a provisioned target and turns
+// vitest's results into check verdicts. Suite-level "not applicable" and "environment" verdicts
+// are decided here from the capabilities, so a suite that cannot apply never runs.
+import { join, relative } from 'node:path';
+import type { CliOptions, Reporter, TestModule } from 'vitest/node';
+import { startVitest } from 'vitest/node';
+import { type Capabilities, isNotApplicable, type SuiteName } from './profiles/types.ts';
+import type { CheckResult, SuiteResult } from './report/model.ts';
+import { suiteVerdict } from './report/model.ts';
+import { mask } from './secrets.ts';
+import type { Target } from './targets/types.ts';
+
+export const PROJECT_ROOT = new URL('..', import.meta.url).pathname;
+
+/** The verdict a suite gets without running, or undefined when it should run. */
+export function preRunVerdict(
+  suite: SuiteName,
+  capabilities: Capabilities,
+  target: Target,
+): Pick<SuiteResult, 'verdict' | 'reason'> | undefined {
+  const capability = capabilities[suite];
+  if (isNotApplicable(capability)) return { verdict: 'not-applicable', reason: capability.notApplicable };
+  if (suite === 'netpol' && !target.cluster) return { verdict: 'not-applicable', reason: 'needs a cluster' };
+  const blocker = target.environment[suite];
+  if (blocker) return { verdict: 'environment', reason: blocker };
+  return undefined;
+}
+
+/** Notes passed to ctx.skip() carry their kind as a prefix; see suites/lib/context.ts. */
+export function checkFromSkipNote(note: string | undefined): Pick<CheckResult, 'verdict' | 'message'> {
+  const text = note ?? '';
+  if (text.startsWith('environment: ')) return { verdict: 'environment', message: text.slice('environment: '.length) };
+  if (text.startsWith('not applicable: '))
+    return { verdict: 'not-applicable', message: text.slice('not applicable: '.length) };
+  // A bare skip is not a pass and not an explained gap: it fails, so nobody ships on it.
+  return { verdict: 'fail', message: `skipped without a reason${text ? `: ${text}` : ''}` };
+}
+
+class CollectingReporter implements Reporter {
+  modules: readonly TestModule[] = [];
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    this.modules = testModules;
+  }
+}
+
+export interface SuiteRunOptions {
+  suites: SuiteName[];
+  target: Target;
+  capabilities: Capabilities;
+  log: (line: string) => void;
+  /** Extra vitest reporters' output goes to stderr; default prints a line per check. */
+  signal?: AbortSignal;
+}
+
+export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
+  const results = new Map<SuiteName, SuiteResult>();
+  const toRun: SuiteName[] = [];
+  for (const suite of opts.suites) {
+    const pre = preRunVerdict(suite, opts.capabilities, opts.target);
+    if (pre) results.set(suite, { suite, ...pre, durationMs: 0, checks: [] });
+    else toRun.push(suite);
+  }
+
+  if (toRun.length > 0) {
+    const collector = new CollectingReporter();
+    const files = toRun.map((s) => join(PROJECT_ROOT, 'suites', `${s}.test.ts`));
+    const vitest = await startVitest(
+      files.map((f) => relative(PROJECT_ROOT, f)),
+      {
+        root: PROJECT_ROOT,
+        project: ['suites'],
+        watch: false,
+        reporters: [collector, 'default'],
+        provide: { suiteContext: { target: opts.target, capabilities: opts.capabilities } },
+      } as CliOptions,
+      undefined,
+      { stdout: process.stderr, stderr: process.stderr },
+    );
+    await vitest.close();
+    for (const mod of collector.modules) {
+      const suite = suiteNameOf(mod.moduleId);
+      if (!suite) continue;
+      const checks: CheckResult[] = [];
+      for (const test of mod.children.allTests()) {
+        const r = test.result();
+        const durationMs = test.diagnostic()?.duration ?? 0;
+        // "keys > a wrong key is refused" → "a wrong key is refused": the suite is already the group.
+        const name = test.fullName.replace(new RegExp(`^${suite} > `), '');
+        if (r.state === 'passed') checks.push({ name, verdict: 'pass', durationMs });
+        else if (r.state === 'failed')
+          checks.push({ name, verdict: 'fail', durationMs, message: mask(r.errors.map((e) => e.message).join('\n')) });
+        else if (r.state === 'skipped') checks.push({ name, durationMs, ...checkFromSkipNote(r.note) });
+        else checks.push({ name, verdict: 'fail', durationMs, message: 'did not finish' });
+      }
+      // Errors outside tests (a failing beforeAll, an import error) must fail the suite, not vanish.
+      for (const e of mod.errors()) checks.push({ name: 'suite setup', verdict: 'fail', durationMs: 0, message: mask(e.message) });
+      const durationMs = mod.diagnostic().duration;
+      results.set(suite, { suite, verdict: suiteVerdict(checks), durationMs, checks });
+    }
+    for (const suite of toRun) {
+      if (!results.has(suite)) {
+        results.set(suite, {
+          suite,
+          verdict: 'fail',
+          durationMs: 0,
+          checks: [{ name: 'suite', verdict: 'fail', durationMs: 0, message: 'the suite did not run (vitest reported nothing for it)' }],
+        });
+      }
+    }
+  }
+  return opts.suites.map((s) => results.get(s)!);
+}
+
+function suiteNameOf(moduleId: string): SuiteName | undefined {
+  const m = /suites\/(health|keys|ratelimit|metrics|netpol)\.test\.ts$/.exec(moduleId);
+  return m?.[1] as SuiteName | undefined;
+}

@@ -1,0 +1,37 @@
+import { EnvironmentError } from '../errors.ts';
+import type { RunPlan } from '../plan.ts';
+import type { RunContext } from '../run-context.ts';
+import { checkTools, type ToolName } from '../tools.ts';
+import type { ProvisionedTarget } from './types.ts';
+import { provisionUrl } from './url.ts';
+
+/** How each target is made reachable; each returns the same Target shape. */
+export interface Provisioner {
+  tools: ToolName[];
+  provision(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget>;
+  /** Gathers evidence into dir before cleanup; returns what it wrote, relative to the report dir. */
+  diagnose?(plan: RunPlan, ctx: RunContext, dir: string): Promise<string | undefined>;
+}
+
+const notBuiltYet = (kind: string): Provisioner => ({
+  tools: [],
+  provision: () => {
+    throw new EnvironmentError(`--target ${kind} is not available in this version of gateway-smoke yet. Use --target url.`);
+  },
+});
+
+export async function provisioner(plan: RunPlan): Promise<Provisioner> {
+  switch (plan.target) {
+    case 'url':
+      return { tools: [], provision: (p) => provisionUrl(p) };
+    case 'local':
+    case 'kind':
+    case 'existing':
+      return notBuiltYet(plan.target);
+  }
+}
+
+export async function preflightTools(p: Provisioner): Promise<Record<string, string>> {
+  const found = await checkTools(p.tools);
+  return Object.fromEntries(Object.values(found).map((t) => [t.name, `${t.version} (${t.path})`]));
+}

@@ -1,0 +1,56 @@
+import type { Capabilities, SuiteName } from '../profiles/types.ts';
+
+export type TargetKind = 'kind' | 'existing' | 'local' | 'url';
+export const TARGET_KINDS: readonly TargetKind[] = ['kind', 'existing', 'local', 'url'];
+
+/**
+ * What a suite knows about the gateway under test. It never knows how the target was made: the
+ * same suite runs on local, url and kind. Plain data, because it crosses into vitest workers.
+ */
+export interface Target {
+  kind: TargetKind;
+  chart: string;
+  /** The gateway's base URL, reachable from this process. */
+  baseUrl: string;
+  /** Admin credential (LiteLLM master key, llm-proxy management token). */
+  adminKey?: string;
+  model: string;
+  /** Where the profile's metrics are scraped; defaults to baseUrl + capability path. */
+  metricsUrl?: string;
+  /** One base URL per pod or worker, when requests must be spread to prove a shared limit. */
+  replicaUrls?: string[];
+  /** Our mock provider, when the harness runs it: its journal testifies what the gateway sent. */
+  mock?: { url: string; providerKey: string };
+  /** The chart's own app is replaced by a stand-in (e.g. plain LiteLLM for routeiq). */
+  standIn: boolean;
+  /** Per-suite or per-check blockers of this machine, reported as "environment: <reason>". */
+  environment: Partial<Record<SuiteName | `${SuiteName}.${string}`, string>>;
+  /** Harness control endpoint (loopback): lets a suite stop and restart a dependency. */
+  control?: { url: string; token: string; dependencies: string[] };
+  /** Cluster facts for the netpol suite (kind/existing targets only). */
+  cluster?: ClusterFacts;
+}
+
+export interface ClusterFacts {
+  kubeconfig: string;
+  context?: string;
+  namespace: string;
+  release: string;
+  serviceName: string;
+  servicePort: number;
+  mockServiceName: string;
+  mockServicePort: number;
+}
+
+/** Everything a suite receives: the target and the chart's promises. */
+export interface SuiteContext {
+  target: Target;
+  capabilities: Capabilities;
+}
+
+/** A provisioned target: the data for suites plus the harness-side handles. */
+export interface ProvisionedTarget {
+  target: Target;
+  /** Extra lines for the report's run fingerprint (versions, commits, digests). */
+  fingerprint: Record<string, string>;
+}

@@ -1,0 +1,69 @@
+// Health: liveness and readiness answer as the profile says, without credentials; readiness
+// reports a dependency it checks going away, where the profile says it does.
+import { describe, expect, test } from 'vitest';
+import type { HealthCapability, HttpExpectation } from '../scripts/profiles/types.ts';
+import { isNotApplicable } from '../scripts/profiles/types.ts';
+import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
+import { describe as describeRes, field, http } from './lib/http.ts';
+
+const { target, capabilities } = suiteContext();
+const health = capabilities.health as HealthCapability;
+
+async function expectProbe(name: string, exp: HttpExpectation): Promise<void> {
+  const res = await http('GET', `${target.baseUrl}${exp.path}`);
+  expect(res.status, `${name} GET ${exp.path} without credentials should answer ${exp.status}; got ${describeRes(res)}`).toBe(exp.status);
+  for (const f of exp.jsonFields ?? []) {
+    expect(field(res.json, f), `${name} GET ${exp.path} should report the field "${f}"; got ${describeRes(res)}`).toBeDefined();
+  }
+  if (exp.bodyIncludes) {
+    expect(res.text, `${name} GET ${exp.path} should say "${exp.bodyIncludes}"; got ${describeRes(res)}`).toContain(exp.bodyIncludes);
+  }
+}
+
+describe.skipIf(isNotApplicable(capabilities.health))('health', () => {
+  test('liveness answers without credentials', async () => {
+    await expectProbe('liveness', health.live);
+  });
+
+  test('readiness answers without credentials', async () => {
+    await expectProbe('readiness', health.ready);
+  });
+
+  for (const dep of health.readyReportsDependencies ?? [{ dependency: 'none', field: '' }]) {
+    test(`readiness reports ${dep.dependency === 'none' ? 'its dependencies' : dep.dependency} going away`, async (ctx) => {
+      if (dep.dependency === 'none') return ctx.skip(notApplicableNote('the chart checks no dependency in readiness'));
+      const blocked = target.environment[`health.${dep.dependency}`];
+      if (blocked) return ctx.skip(environmentNote(blocked));
+      const control = target.control;
+      if (!control?.dependencies.includes(dep.dependency)) {
+        return ctx.skip(environmentNote(`the ${target.kind} target cannot stop ${dep.dependency} to watch readiness react`));
+      }
+      const before = await http('GET', `${target.baseUrl}${health.ready.path}`);
+      expect(before.status, `readiness before stopping ${dep.dependency}: ${describeRes(before)}`).toBe(health.ready.status);
+      const say = (action: string) => http('POST', `${control.url}/dependency/${dep.dependency}/${action}`, { token: control.token });
+      expect((await say('stop')).status).toBe(200);
+      try {
+        // Readiness must notice: a non-ready status, or the dependency's field changing.
+        await expect
+          .poll(
+            async () => {
+              const r = await http('GET', `${target.baseUrl}${health.ready.path}`);
+              const changed = JSON.stringify(field(r.json, dep.field)) !== JSON.stringify(field(before.json, dep.field));
+              return r.status !== health.ready.status || changed;
+            },
+            { timeout: 30_000, interval: 1_000, message: `readiness never reported ${dep.dependency} going away` },
+          )
+          .toBe(true);
+      } finally {
+        await say('start');
+      }
+      await expect
+        .poll(async () => (await http('GET', `${target.baseUrl}${health.ready.path}`)).status, {
+          timeout: 60_000,
+          interval: 1_000,
+          message: `readiness did not recover after ${dep.dependency} came back`,
+        })
+        .toBe(health.ready.status);
+    });
+  }
+});

@@ -1,0 +1,121 @@
+// Keys: the admin credential creates a key; it works for a completion and a streamed completion
+// through the official SDK; no key, a wrong key and a deleted key are refused; upstream, the
+// provider saw the provider key and never the client's key.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { KeyApi } from '../scripts/profiles/types.ts';
+import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
+import { describe as describeRes, http } from './lib/http.ts';
+import { AdminRefused, type ClientKey, createKey, deleteKey, openai } from './lib/keys.ts';
+import { clearJournal, fingerprint, fingerprintsIn, readJournal } from './lib/mock-journal.ts';
+
+const { target, capabilities } = suiteContext();
+const api = capabilities.keys as KeyApi;
+const completionPath = '/v1/chat/completions';
+const prompt = [{ role: 'user' as const, content: 'Say hello to the smoke test.' }];
+
+let key: ClientKey | undefined;
+let createError: Error | undefined;
+
+beforeAll(async () => {
+  if (target.mock) await clearJournal(target.mock.url);
+  try {
+    key = await createKey(api, target);
+  } catch (err) {
+    createError = err as Error;
+  }
+});
+
+afterAll(async () => {
+  // A key the test did not delete itself is removed so reruns start clean.
+  if (key && !deleted) await deleteKey(api, target, key).catch(() => undefined);
+});
+
+let deleted = false;
+
+function requireKey(): ClientKey {
+  if (!key) {
+    const auth = createError instanceof AdminRefused;
+    throw new Error(
+      `${auth ? 'Admin auth is broken' : 'Key generation failed'}: ${createError?.message ?? 'no key'}` +
+        (auth ? ' — check that the master key/management token the chart configures is the one the gateway resolves.' : ''),
+    );
+  }
+  return key;
+}
+
+describe('keys', () => {
+  test('the admin credential creates a key', () => {
+    expect(requireKey().key.length).toBeGreaterThan(8);
+  });
+
+  test('a wrong admin credential is refused', async () => {
+    const res = await http('POST', `${target.baseUrl}${api.flavour === 'litellm' ? api.generatePath : '/manage/projects'}`, {
+      token: 'sk-wrong-admin-credential-000',
+      body: api.flavour === 'litellm' ? { key_alias: 'must-not-exist' } : { name: 'must-not-exist', api_key: 'x' },
+    });
+    expect([401, 403], `a wrong admin credential must be refused; got ${describeRes(res)}`).toContain(res.status);
+  });
+
+  test('the key completes a chat request through the OpenAI SDK', async () => {
+    const res = await openai(target, requireKey().key).chat.completions.create({ model: target.model, messages: prompt });
+    expect(res.choices[0]?.message.content, 'the completion came back empty').toBeTruthy();
+    expect(res.usage?.total_tokens ?? 0).toBeGreaterThan(0);
+  });
+
+  test('the key streams a chat completion through the OpenAI SDK', async () => {
+    const stream = await openai(target, requireKey().key).chat.completions.create({
+      model: target.model,
+      messages: prompt,
+      stream: true,
+    });
+    let chunks = 0;
+    let text = '';
+    for await (const chunk of stream) {
+      chunks++;
+      text += chunk.choices[0]?.delta?.content ?? '';
+    }
+    expect(chunks, 'a streamed completion should arrive in more than one chunk').toBeGreaterThan(1);
+    expect(text, 'the streamed completion carried no text').not.toBe('');
+  });
+
+  test('a request without a key is refused', async () => {
+    const res = await http('POST', `${target.baseUrl}${completionPath}`, { body: { model: target.model, messages: prompt } });
+    expect([401, 403], `no key must be refused; got ${describeRes(res)}`).toContain(res.status);
+  });
+
+  test('a wrong key is refused', async () => {
+    const res = await http('POST', `${target.baseUrl}${completionPath}`, {
+      token: 'sk-this-key-was-never-issued-1234',
+      body: { model: target.model, messages: prompt },
+    });
+    expect([401, 403], `a wrong key must be refused; got ${describeRes(res)}`).toContain(res.status);
+  });
+
+  test('upstream saw the provider key, never the client key', async (ctx) => {
+    if (!target.mock) return ctx.skip(notApplicableNote('the harness does not run the provider for this target, so it cannot see upstream'));
+    const client = requireKey().key;
+    const entries = (await readJournal(target.mock.url)).filter((e) => e.path.endsWith('/chat/completions'));
+    expect(entries.length, 'the mock provider saw no chat completion: the gateway did not forward the requests').toBeGreaterThan(0);
+    const provider = fingerprint(target.mock.providerKey);
+    for (const e of entries) {
+      const fps = fingerprintsIn(e);
+      expect(fps, `upstream request ${e.id} carried the client's key: the gateway leaks client keys to the provider`).not.toContain(fingerprint(client));
+      expect(fps, `upstream request ${e.id} did not carry the provider key`).toContain(provider);
+    }
+  });
+
+  test('a deleted key is refused', async (ctx) => {
+    const k = requireKey();
+    if (target.environment['keys.delete']) return ctx.skip(environmentNote(target.environment['keys.delete']));
+    await deleteKey(api, target, k);
+    deleted = true;
+    await expect
+      .poll(
+        async () =>
+          (await http('POST', `${target.baseUrl}${completionPath}`, { token: k.key, body: { model: target.model, messages: prompt } }))
+            .status,
+        { timeout: 15_000, interval: 1_000, message: 'a deleted key was still accepted after 15 s' },
+      )
+      .toBeOneOf([401, 403]);
+  });
+});

@@ -1,0 +1,24 @@
+// What every suite starts with: the target and the chart's capabilities, handed over by the
+// harness through vitest's provide/inject. Suites never learn how the target was made.
+import { inject } from 'vitest';
+import type { SuiteContext } from '../../scripts/targets/types.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    suiteContext: SuiteContext;
+  }
+}
+
+export function suiteContext(): SuiteContext {
+  const ctx = inject('suiteContext');
+  if (!ctx) {
+    throw new Error(
+      'No target was provided: run the suites through the harness (npm run e2e -- --chart <name>), not with vitest directly.',
+    );
+  }
+  return ctx;
+}
+
+/** Skip notes carry their kind so the harness reports them as such, never as a pass. */
+export const environmentNote = (reason: string) => `environment: ${reason}`;
+export const notApplicableNote = (reason: string) => `not applicable: ${reason}`;

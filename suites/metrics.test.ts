@@ -1,0 +1,96 @@
+// Metrics: baseline scrape, N known requests (one of them a 429), scrape again a few times;
+// the profile's counters moved by exactly the right amounts and never went down.
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { KeyApi, MetricsCapability } from '../scripts/profiles/types.ts';
+import { isNotApplicable } from '../scripts/profiles/types.ts';
+import { notApplicableNote, suiteContext } from './lib/context.ts';
+import { http } from './lib/http.ts';
+import { createKey } from './lib/keys.ts';
+import { decreased, type Scrape, scrape } from './lib/metrics.ts';
+
+const { target, capabilities } = suiteContext();
+const metrics = capabilities.metrics as MetricsCapability;
+const metricsUrl = target.metricsUrl ?? `${target.baseUrl}${metrics.path}`;
+const SUCCESSES = 3;
+
+/** A credential a client would use for completions on this chart. */
+async function clientKey(): Promise<string> {
+  if (isNotApplicable(capabilities.keys)) return target.adminKey ?? '';
+  const keys = capabilities.keys as KeyApi;
+  // LiteLLM's master key is a valid client key; llm-proxy needs a project token.
+  if (keys.flavour === 'litellm' && target.adminKey) return target.adminKey;
+  return (await createKey(keys, target)).key;
+}
+
+describe('metrics', () => {
+  let baseline: Scrape;
+  const scrapes: Scrape[] = [];
+  const token = metrics.needsAuth ? target.adminKey : undefined;
+  const watched = [metrics.requestsCounter, ...(metrics.failuresCounter ? [metrics.failuresCounter] : [])];
+
+  beforeAll(async () => {
+    baseline = await scrape(metricsUrl, token);
+    const key = await clientKey();
+    const send = (headers: Record<string, string> = {}) =>
+      http('POST', `${target.baseUrl}/v1/chat/completions`, {
+        token: key,
+        headers,
+        body: { model: target.model, messages: [{ role: 'user', content: 'count me' }] },
+      });
+    for (let i = 0; i < SUCCESSES; i++) {
+      const r = await send();
+      if (r.status !== 200) throw new Error(`request ${i + 1} of ${SUCCESSES} failed (HTTP ${r.status}), so counters cannot be checked: ${r.text.slice(0, 200)}`);
+    }
+    // The 429 comes from the provider, scripted on the mock, so it works on every chart.
+    if (!target.mock) throw new Error('the metrics suite needs the harness mock provider to script a 429');
+    const script = await http('POST', `${target.mock.url}/__mock/script`, {
+      body: { behaviours: [{ scenario: 'rate-limit', retryAfter: 1 }], times: 1 },
+    });
+    if (script.status >= 300) throw new Error(`could not script a 429 on the mock: HTTP ${script.status} ${script.text}`);
+    const limited = await send();
+    if (limited.status !== 429) throw new Error(`the scripted upstream 429 reached the client as HTTP ${limited.status}: ${limited.text.slice(0, 200)}`);
+  });
+
+  test('the promised series exist', async () => {
+    const s = await scrape(metricsUrl, token);
+    const missing = [...watched, ...(metrics.mustExist ?? [])].filter((n) => !s.families.has(n) && !s.totals.has(n));
+    expect(missing, `series missing from ${metrics.path} after traffic (is the metrics exporter/callback configured?)`).toEqual([]);
+  });
+
+  test(`${metrics.requestsCounter} moved by exactly ${SUCCESSES + 1}`, async () => {
+    const want = (baseline.totals.get(metrics.requestsCounter) ?? 0) + SUCCESSES + 1;
+    await expect
+      .poll(
+        async () => {
+          const s = await scrape(metricsUrl, token);
+          scrapes.push(s);
+          return s.totals.get(metrics.requestsCounter) ?? 0;
+        },
+        { timeout: 15_000, interval: 1_000, message: `${metrics.requestsCounter} did not reach baseline + ${SUCCESSES + 1}` },
+      )
+      .toBe(want);
+  });
+
+  test(`${metrics.failuresCounter ?? 'the failures counter'} moved by exactly 1 for the 429`, async (ctx) => {
+    if (!metrics.failuresCounter) return ctx.skip(notApplicableNote('the chart exports no failures counter'));
+    const name = metrics.failuresCounter;
+    const want = (baseline.totals.get(name) ?? 0) + 1;
+    await expect
+      .poll(
+        async () => {
+          const s = await scrape(metricsUrl, token);
+          scrapes.push(s);
+          return s.totals.get(name) ?? 0;
+        },
+        { timeout: 15_000, interval: 1_000, message: `${name} did not count the 429 exactly once` },
+      )
+      .toBe(want);
+  });
+
+  test('no counter went down between scrapes', async () => {
+    for (let i = 0; i < 3; i++) scrapes.push(await scrape(metricsUrl, token));
+    const seq = [baseline, ...scrapes];
+    const drops = seq.slice(1).flatMap((s, i) => decreased(seq[i]!, s, watched));
+    expect(drops, 'counters went down between scrapes (several workers without a shared registry?)').toEqual([]);
+  });
+});

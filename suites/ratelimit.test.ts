@@ -1,0 +1,100 @@
+// Rate limiting: an exact burst (limit + k, no client retries) on a fresh key gives exactly
+// `limit` successes, then 429s in the profile's shape. A fresh key per run, so re-runs never share
+// a window. Where the limit is promised across replicas, the burst is spread over every pod.
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { KeyApi, RateLimitCapability } from '../scripts/profiles/types.ts';
+import { environmentNote, suiteContext } from './lib/context.ts';
+import { type HttpResult, http } from './lib/http.ts';
+import { createKey, runId } from './lib/keys.ts';
+
+const { target, capabilities } = suiteContext();
+const limit = capabilities.ratelimit as RateLimitCapability;
+const EXTRA = 2;
+
+interface Shot {
+  index: number;
+  url: string;
+  stream: boolean;
+  res: HttpResult;
+}
+
+/** Sends limit+EXTRA requests one after another, alternating streamed and plain, round-robin over urls. */
+async function burst(urls: string[], credential: { token?: string; headers?: Record<string, string> }): Promise<Shot[]> {
+  const shots: Shot[] = [];
+  for (let i = 0; i < limit.limit + EXTRA; i++) {
+    const url = urls[i % urls.length]!;
+    const stream = i % 2 === 1;
+    const res = await http('POST', `${url}/v1/chat/completions`, {
+      ...credential,
+      body: { model: target.model, messages: [{ role: 'user', content: `burst ${i}` }], stream },
+    });
+    shots.push({ index: i, url, stream, res });
+  }
+  return shots;
+}
+
+function table(shots: Shot[]): string {
+  return shots.map((s) => `#${s.index}${s.stream ? ' (stream)' : ''} → ${s.res.status}`).join(', ');
+}
+
+async function credential(): Promise<{ token?: string; headers?: Record<string, string> }> {
+  if (limit.flavour === 'envoy-global') return { headers: { [limit.userHeader]: runId() } };
+  const key = await createKey(capabilities.keys as KeyApi, target, { limit: limit.limit });
+  return { token: key.key };
+}
+
+describe('ratelimit', () => {
+  let shots: Shot[] = [];
+  const urls = target.replicaUrls && target.replicaUrls.length > 1 ? target.replicaUrls : [target.baseUrl];
+
+  beforeAll(async () => {
+    shots = await burst(urls, await credential());
+  });
+
+  test(`an exact burst of limit+${EXTRA} gives exactly limit successes, then 429s`, () => {
+    const ok = shots.filter((s) => s.res.status === 200);
+    const limited = shots.filter((s) => s.res.status === 429);
+    expect(
+      { successes: ok.length, limited: limited.length },
+      `limit ${limit.limit}, ${shots.length} requests over ${urls.length} endpoint(s): ${table(shots)}`,
+    ).toEqual({ successes: limit.limit, limited: EXTRA });
+    // The successes come first: a limiter that lets a later request through after a 429 is broken.
+    expect(shots.slice(0, limit.limit).every((s) => s.res.status === 200), table(shots)).toBe(true);
+  });
+
+  test('the 429 has the promised shape', () => {
+    const limited = shots.filter((s) => s.res.status === 429);
+    expect(limited.length, `no 429 in the burst: ${table(shots)}`).toBeGreaterThan(0);
+    for (const s of limited) {
+      const where = `request #${s.index}${s.stream ? ' (streamed)' : ''}`;
+      if (limit.flavour === 'litellm-window') {
+        expect(Number(s.res.headers['retry-after']), `${where}: a windowed 429 must carry Retry-After; headers ${Object.keys(s.res.headers).join(', ')}`).toBeGreaterThan(0);
+        expect(s.res.text, `${where}: the message should say the key's rate limit was exceeded`).toMatch(/rate limit/i);
+      } else if (limit.flavour === 'lifetime-quota') {
+        expect(s.res.json, `${where}: the quota 429 body`).toMatchObject({ code: 'rate_limit_exceeded' });
+        expect(s.res.headers['retry-after'], `${where}: a lifetime quota never resets, so no Retry-After`).toBeUndefined();
+      } else {
+        expect(s.res.headers['x-envoy-ratelimited'], `${where}: Envoy marks its 429`).toBe('true');
+      }
+    }
+  });
+
+  test('successes carry the remaining-requests headers', (ctx) => {
+    if (limit.flavour !== 'litellm-window') return ctx.skip(`not applicable: the ${limit.flavour} limiter sends no x-ratelimit headers`);
+    const ok = shots.filter((s) => s.res.status === 200);
+    expect(ok.length).toBeGreaterThan(0);
+    for (const s of ok) {
+      const names = Object.keys(s.res.headers);
+      expect(names.some((n) => /^x-ratelimit-.*remaining-requests$/.test(n)), `request #${s.index}: headers ${names.join(', ')}`).toBe(true);
+      expect(names.some((n) => /^x-ratelimit-.*limit-requests$/.test(n)), `request #${s.index}: headers ${names.join(', ')}`).toBe(true);
+    }
+  });
+
+  test('the limit holds across every replica and worker', (ctx) => {
+    if (!limit.sharedAcrossReplicas) return ctx.skip('not applicable: the profile promises a per-process limit only');
+    if (urls.length < 2) return ctx.skip(environmentNote('only one replica or worker was reachable, so a shared limit could not be proven'));
+    const reached = new Set(shots.map((s) => s.url));
+    expect(reached.size, 'the burst did not reach every replica').toBe(urls.length);
+    expect(shots.filter((s) => s.res.status === 200).length, `total successes across ${urls.length} replicas: ${table(shots)}`).toBe(limit.limit);
+  });
+});

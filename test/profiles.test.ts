@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { PROFILES } from '../scripts/profiles/index.ts';
+import { isNotApplicable, SUITES } from '../scripts/profiles/types.ts';
+
+const wiring = { mockUrl: 'http://mock.ns.svc:8089', providerKey: 'sk-provider-xyz', adminKey: 'sk-admin-abc', model: 'mock-gpt' };
+
+describe('chart profiles', () => {
+  test('every profile declares every suite: a capability or a reason it does not apply', () => {
+    for (const p of PROFILES) {
+      for (const s of SUITES) {
+        const c = p.capabilities[s];
+        expect(c, `${p.name}.${s}`).toBeDefined();
+        if (isNotApplicable(c)) expect(c.notApplicable.length, `${p.name}.${s} reason`).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  test('profile names are unique and sources pinned', () => {
+    expect(new Set(PROFILES.map((p) => p.name)).size).toBe(PROFILES.length);
+    for (const p of PROFILES) {
+      if (p.source.kind === 'git') expect(p.source.commit).toMatch(/^[0-9a-f]{40}$/);
+    }
+  });
+
+  test('routeiq values point LiteLLM at the mock with a master key it resolves', () => {
+    const routeiq = PROFILES.find((p) => p.name === 'routeiq')!;
+    const values = routeiq.values(wiring) as { config: { gateway: string }; secrets: { values: Record<string, string> } };
+    const config = parse(values.config.gateway);
+    expect(config.model_list[0].litellm_params.api_base).toBe('http://mock.ns.svc:8089/v1');
+    // The chart's default `env/` reference is a known defect: the harness must use os.environ/.
+    expect(config.general_settings.master_key).toBe('os.environ/LITELLM_MASTER_KEY');
+    expect(config.litellm_settings.callbacks).toContain('prometheus');
+    expect(values.secrets.values.LITELLM_MASTER_KEY).toBe('sk-admin-abc');
+  });
+
+  test('llm-proxy values keep the request path (scheme+host only) and set the management token', () => {
+    const p = PROFILES.find((x) => x.name === 'llm-proxy')!;
+    const v = p.values(wiring) as { env: Record<string, string>; secrets: { data: Record<string, string> } };
+    expect(v.env.OPENAI_API_URL).toBe('http://mock.ns.svc:8089');
+    expect(v.secrets.data.managementToken).toBe('sk-admin-abc');
+  });
+
+  test('netpol applies only to routeiq, the one chart that ships a NetworkPolicy', () => {
+    const withPolicy = PROFILES.filter((p) => !isNotApplicable(p.capabilities.netpol)).map((p) => p.name);
+    expect(withPolicy).toEqual(['routeiq']);
+  });
+});
