@@ -40,6 +40,8 @@ export class RunContext {
   private readonly cleanups: CleanupStep[] = [];
   private readonly abort = new AbortController();
   private unwinding: Promise<void> | undefined;
+  /** Set by the run once the verdict is known; cleanup steps read it (--keep on-failure). */
+  failed = false;
 
   constructor(log: Logger = consoleLogger) {
     this.log = log;

@@ -41,10 +41,14 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
   } catch (err) {
     // User mistakes found late (a missing tool) still end as one paragraph and their own exit code.
     if (err instanceof UserError) throw err;
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (ctx.signal.aborted) {
+      ctx.failed = true;
+      throw ctx.signal.reason;
+    }
     report.error = mask(err instanceof Error ? err.message : String(err));
   }
-  if (runFailed(report) && p.diagnose) {
+  ctx.failed = runFailed(report);
+  if (ctx.failed && p.diagnose) {
     try {
       report.diagnostics = await ctx.phase('collect diagnostics', () => p.diagnose!(plan, ctx, join(plan.reportDir, 'diagnostics')));
     } catch {

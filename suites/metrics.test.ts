@@ -44,7 +44,7 @@ describe('metrics', () => {
     // The 429 comes from the provider, scripted on the mock, so it works on every chart.
     if (!target.mock) throw new Error('the metrics suite needs the harness mock provider to script a 429');
     const script = await http('POST', `${target.mock.url}/__mock/script`, {
-      body: { behaviours: [{ scenario: 'rate-limit', retryAfter: 1 }], times: 1 },
+      body: { scenario: 'rate-limit', retryAfter: '1', times: 1, match: { endpoint: 'chat' } },
     });
     if (script.status >= 300) throw new Error(`could not script a 429 on the mock: HTTP ${script.status} ${script.text}`);
     const limited = await send();

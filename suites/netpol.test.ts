@@ -1,12 +1,136 @@
-// NetworkPolicy: runs only on a cluster target (the harness reports "not applicable: needs a
-// cluster" elsewhere). A canary proves the CNI enforces before the profile's matrix is trusted.
-import { describe, expect, test } from 'vitest';
+// NetworkPolicy: first a canary (an allowed connection succeeds, a deny-all blocks it, removing the
+// policy reopens it) so a CNI that enforces nothing fails loudly; then the profile's matrix, each
+// cell probed twice, printed expected vs observed with the command that reproduces a failing cell.
+import { randomBytes } from 'node:crypto';
+import { NetworkingV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { NetpolCapability } from '../scripts/profiles/types.ts';
+import { ClusterProbe } from './lib/cluster-probe.ts';
 import { suiteContext } from './lib/context.ts';
 
-const { target } = suiteContext();
+const { target, capabilities } = suiteContext();
+const policy = capabilities.netpol as NetpolCapability;
+const facts = target.cluster!;
+const probe = new ClusterProbe(facts);
+const net = probe.k.kc.makeApiClient(NetworkingV1Api);
+const id = randomBytes(3).toString('hex');
+const otherNs = `gs-netpol-${id}`;
+const EPHEMERAL = `gs-probe-${id}`;
+
+interface Cell {
+  from: string;
+  to: string;
+  expected: 'allowed' | 'denied';
+  observed?: 'allowed' | 'denied' | 'inconsistent';
+  reproduce: string;
+  run: () => Promise<boolean>;
+}
+
+function matrixText(cells: Cell[]): string {
+  const w = Math.max(...cells.map((c) => `${c.from} → ${c.to}`.length));
+  return cells
+    .map((c) => `${`${c.from} → ${c.to}`.padEnd(w)}  expected ${c.expected.padEnd(7)}  observed ${(c.observed ?? '-').padEnd(12)}${c.observed !== c.expected ? `  ✗ reproduce: ${c.reproduce}` : ''}`)
+    .join('\n');
+}
+
+/** Probes twice, a few seconds apart: one flaky connect must not decide a verdict. */
+async function observe(cell: Cell): Promise<void> {
+  const first = await cell.run();
+  await new Promise((r) => setTimeout(r, 2000));
+  const second = await cell.run();
+  cell.observed = first !== second ? 'inconsistent' : first ? 'allowed' : 'denied';
+}
 
 describe('netpol', () => {
-  test('a cluster target is required', () => {
-    expect(target.cluster, 'the netpol suite needs a cluster target (kind or existing)').toBeDefined();
+  let serverIp = '';
+  let gatewayIp = '';
+  let gatewayPort = 0;
+  let gatewayPod = '';
+
+  beforeAll(async () => {
+    await probe.createNamespace(otherNs);
+    const server = await probe.pod(otherNs, 'server', 'server');
+    serverIp = server.status!.podIP!;
+    await probe.pod(otherNs, 'client', 'client');
+    await probe.pod(facts.namespace, `client-${id}`, 'client');
+    const gw = await probe.gatewayPod();
+    gatewayPod = gw.metadata!.name!;
+    gatewayIp = gw.status!.podIP!;
+    const svc = await probe.k.core.readNamespacedService({ name: facts.serviceName, namespace: facts.namespace });
+    const tp = svc.spec?.ports?.find((p) => p.port === facts.servicePort)?.targetPort ?? facts.servicePort;
+    gatewayPort =
+      typeof tp === 'number'
+        ? tp
+        : (gw.spec?.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === tp)?.containerPort ?? Number(tp));
+    await probe.ephemeral(facts.namespace, gatewayPod, EPHEMERAL);
+  }, 180_000);
+
+  afterAll(async () => {
+    await probe.deleteNamespace(otherNs);
+    await probe.k.core.deleteNamespacedPod({ name: `client-${id}`, namespace: facts.namespace }).catch(() => undefined);
   });
+
+  test('canary: the CNI enforces NetworkPolicy (deny-all blocks, removing it reopens within 10 s)', async () => {
+    const connect = () => probe.connects(otherNs, 'client', 'probe', serverIp, 8080);
+    expect(await connect(), 'canary: client → server in a namespace without policies must connect').toBe(true);
+    await net.createNamespacedNetworkPolicy({
+      namespace: otherNs,
+      body: { metadata: { name: 'deny-all' }, spec: { podSelector: {}, policyTypes: ['Ingress'] } },
+    });
+    const blocked = Date.now();
+    await expect
+      .poll(connect, { timeout: 15_000, interval: 1000, message: 'a deny-all NetworkPolicy did not block traffic: this cluster enforces nothing, so no netpol verdict can be trusted' })
+      .toBe(false);
+    const blockMs = Date.now() - blocked;
+    await net.deleteNamespacedNetworkPolicy({ name: 'deny-all', namespace: otherNs });
+    await expect
+      .poll(connect, { timeout: 10_000, interval: 500, message: 'removing the deny-all policy did not reopen the connection within 10 s' })
+      .toBe(true);
+    console.log(`canary: blocked after ${blockMs} ms, reopened within 10 s`);
+  }, 60_000);
+
+  test("the chart's policy matrix holds", async () => {
+    const mockSvc = `${facts.mockServiceName}.${facts.namespace}.svc.cluster.local`;
+    const cells: Cell[] = [
+      {
+        from: `pod in ${facts.namespace}`,
+        to: `gateway :${gatewayPort}`,
+        expected: 'allowed',
+        reproduce: probe.reproduce(facts.namespace, `client-${id}`, 'probe', `nc -z -w 3 ${gatewayIp} ${gatewayPort}`),
+        run: () => probe.connects(facts.namespace, `client-${id}`, 'probe', gatewayIp, gatewayPort),
+      },
+      {
+        from: 'pod in another namespace',
+        to: `gateway :${gatewayPort}`,
+        expected: policy.ingressFromOtherNamespace,
+        reproduce: probe.reproduce(otherNs, 'client', 'probe', `nc -z -w 3 ${gatewayIp} ${gatewayPort}`),
+        run: () => probe.connects(otherNs, 'client', 'probe', gatewayIp, gatewayPort),
+      },
+      {
+        from: 'gateway',
+        to: `mock provider :${facts.mockServicePort}`,
+        expected: policy.egressToMock,
+        reproduce: probe.reproduce(facts.namespace, gatewayPod, EPHEMERAL, `nc -z -w 3 ${mockSvc} ${facts.mockServicePort}`),
+        run: () => probe.connects(facts.namespace, gatewayPod, EPHEMERAL, mockSvc, facts.mockServicePort),
+      },
+      {
+        from: 'gateway',
+        to: 'pod in another namespace :8080',
+        expected: policy.egressElsewhere,
+        reproduce: probe.reproduce(facts.namespace, gatewayPod, EPHEMERAL, `nc -z -w 3 ${serverIp} 8080`),
+        run: () => probe.connects(facts.namespace, gatewayPod, EPHEMERAL, serverIp, 8080),
+      },
+      {
+        from: 'gateway',
+        to: 'DNS (kube-dns)',
+        expected: policy.dns,
+        reproduce: probe.reproduce(facts.namespace, gatewayPod, EPHEMERAL, 'nslookup kubernetes.default.svc.cluster.local'),
+        run: () => probe.resolves(facts.namespace, gatewayPod, EPHEMERAL, 'kubernetes.default.svc.cluster.local'),
+      },
+    ];
+    for (const c of cells) await observe(c);
+    const text = matrixText(cells);
+    console.log(`NetworkPolicy matrix (expected vs observed):\n${text}`);
+    expect(cells.filter((c) => c.observed !== c.expected).length, `NetworkPolicy matrix has failing cells:\n${text}`).toBe(0);
+  }, 180_000);
 });

@@ -41,7 +41,16 @@ export const routeiq: ChartProfile = {
       needsAuth: false,
     },
     netpol: {
-      enableValues: { networkPolicy: { enabled: true } },
+      // kind's pod and service CIDRs are inside 10/8, which the chart's egress excludes: the mock
+      // in the run namespace needs an explicit egress.to rule.
+      enableValues: {
+        networkPolicy: {
+          enabled: true,
+          egress: {
+            to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'mock' } }, ports: [{ port: 8089, protocol: 'TCP' }] }],
+          },
+        },
+      },
       ingressFromOtherNamespace: 'allowed',
       egressToMock: 'allowed',
       egressElsewhere: 'denied',

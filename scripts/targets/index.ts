@@ -3,6 +3,7 @@ import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
 import { checkTools, type ToolName } from '../tools.ts';
 import type { ProvisionedTarget } from './types.ts';
+import { diagnoseCluster, provisionCluster } from './cluster.ts';
 import { provisionUrl } from './url.ts';
 
 /** How each target is made reachable; each returns the same Target shape. */
@@ -24,9 +25,12 @@ export async function provisioner(plan: RunPlan): Promise<Provisioner> {
   switch (plan.target) {
     case 'url':
       return { tools: [], provision: (p) => provisionUrl(p) };
-    case 'local':
     case 'kind':
+      // kind, helm and kubectl are built by scripts/airgap/cluster-up.sh when missing.
+      return { tools: [], provision: provisionCluster, diagnose: diagnoseCluster };
     case 'existing':
+      return { tools: ['helm', 'kubectl'], provision: provisionCluster, diagnose: diagnoseCluster };
+    case 'local':
       return notBuiltYet(plan.target);
   }
 }

@@ -1,0 +1,329 @@
+// The kind and existing targets: a cluster, the chart's dependencies and the mock provider in a
+// fresh namespace, the chart installed with helm, readiness watched, the gateway reached through
+// tunnels that prove themselves. Every step pushes its undo onto the run's cleanup stack.
+import { randomBytes } from 'node:crypto';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { EnvironmentError } from '../errors.ts';
+import { apiStatus, type Kube, kube } from '../kube/client.ts';
+import { collectDiagnostics } from '../kube/diagnostics.ts';
+import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
+import { Tunnel, resolveService } from '../kube/tunnel.ts';
+import { waitForWorkloads } from '../kube/wait.ts';
+import type { RunPlan } from '../plan.ts';
+import type { ChartProfile } from '../profiles/types.ts';
+import type { RunContext } from '../run-context.ts';
+import { registerSecret } from '../secrets.ts';
+import { PROJECT_ROOT } from '../suite-runner.ts';
+import { locate } from '../tools.ts';
+import type { ProvisionedTarget } from './types.ts';
+
+const MOCK_PORT = 8089;
+const READY_TIMEOUT_MS = 300_000;
+
+interface ClusterState {
+  k?: Kube;
+  kubeconfig?: string;
+  namespace?: string;
+  helmEnv?: HelmEnv;
+  releases: string[];
+  kindBin?: string;
+}
+
+/** Per-run state the diagnostics step needs after provisioning (or after it failed half-way). */
+const state: ClusterState = { releases: [] };
+
+const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}`;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function tool(name: string): Promise<string> {
+  const found = await locate(name);
+  if (!found) throw new EnvironmentError(`${name} is needed for the cluster target; run \`npm run cluster:up\` to build it.`);
+  return found;
+}
+
+/** Creates (or reuses) the kind cluster through the project's air-gap aware script. */
+async function ensureKindCluster(plan: RunPlan, ctx: RunContext): Promise<{ kubeconfig: string; context: string; created: boolean }> {
+  // On a fresh machine kind itself is missing: cluster-up.sh builds it with everything else.
+  const found = await locate('kind');
+  const present = found ? (await execa(found, ['get', 'clusters'], { reject: false })).stdout.split('\n').includes(plan.clusterName) : false;
+  if (!present) {
+    await ctx.phase(`create kind cluster ${plan.clusterName} (builds what is missing)`, async () => {
+      const up = execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-up.sh'), plan.clusterName], {
+        reject: false,
+        all: true,
+        cancelSignal: ctx.signal,
+      });
+      // Long phase: stream the script's progress lines so nobody stares at a silent terminal.
+      up.all?.on('data', (b: Buffer) => {
+        for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
+      });
+      const r = await up;
+      if (r.exitCode !== 0) throw new Error(`scripts/airgap/cluster-up.sh exited ${r.exitCode}: ${String(r.all ?? '').split('\n').slice(-5).join(' ')}`);
+    });
+  } else {
+    ctx.log.info(`reusing kind cluster ${plan.clusterName}`);
+  }
+  const kind = await tool('kind');
+  state.kindBin = kind;
+  const dir = await mkdtemp(join(tmpdir(), 'gs-kube-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  const kc = await execa(kind, ['get', 'kubeconfig', '--name', plan.clusterName]);
+  await writeFile(kubeconfig, kc.stdout, { mode: 0o600 });
+  ctx.defer('remove temporary kubeconfig', () => rm(dir, { recursive: true, force: true }));
+  return { kubeconfig, context: `kind-${plan.clusterName}`, created: !present };
+}
+
+/** Builds the local images and loads them into every node, then checks each node really has them. */
+async function loadImages(plan: RunPlan, ctx: RunContext, kind: string): Promise<Record<string, string>> {
+  const build = join(PROJECT_ROOT, 'scripts/images/build-images.sh');
+  const r = execa('bash', [build], { all: true, reject: false, cancelSignal: ctx.signal });
+  r.all?.on('data', (b: Buffer) => {
+    for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
+  });
+  const built = await r;
+  if (built.exitCode !== 0) throw new Error(`building images failed (exit ${built.exitCode}): ${String(built.all ?? '').split('\n').slice(-4).join(' ')}`);
+  const list = await execa('bash', [join(PROJECT_ROOT, 'scripts/images/list-images.sh')]);
+  const refs = list.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  await execa(kind, ['load', 'docker-image', '--name', plan.clusterName, ...refs], { cancelSignal: ctx.signal });
+  // `kind load` has been known to report success for images a node does not have: check each node.
+  const nodes = (await execa(kind, ['get', 'nodes', '--name', plan.clusterName])).stdout.split('\n').filter(Boolean);
+  const digests: Record<string, string> = {};
+  for (const node of nodes) {
+    const out = (await execa('docker', ['exec', node, 'crictl', 'images', '-o', 'json'])).stdout;
+    const images = (JSON.parse(out) as { images: { repoTags?: string[]; id: string }[] }).images;
+    for (const ref of refs) {
+      const full = ref.includes('/') && !ref.startsWith('docker.io/') ? `docker.io/${ref}` : ref;
+      const img = images.find((i) => i.repoTags?.some((t) => t === ref || t === full));
+      if (!img) throw new Error(`node ${node} does not have image ${ref} after \`kind load\`; re-run, or load it with \`kind load docker-image ${ref} --name ${plan.clusterName}\``);
+      digests[`image ${ref}`] = img.id.slice(0, 19);
+    }
+  }
+  return digests;
+}
+
+/** Where the chart comes from: --chart-dir, the pinned upstream (when reachable), else our fixture. */
+async function resolveChart(plan: RunPlan, ctx: RunContext): Promise<{ path: string; label: string }> {
+  if (plan.chartDir) return { path: plan.chartDir, label: `local checkout ${plan.chartDir}` };
+  const src = plan.profile.source;
+  if (src.kind === 'git') {
+    const dir = await mkdtemp(join(tmpdir(), 'gs-chart-'));
+    ctx.defer('remove chart checkout', () => rm(dir, { recursive: true, force: true }));
+    const git = (args: string[]) => execa('git', args, { cwd: dir, reject: false, timeout: 60_000 });
+    await git(['init', '-q']);
+    const fetched = await git(['fetch', '-q', '--depth', '1', src.repo, src.commit]);
+    if (fetched.exitCode === 0 && (await git(['checkout', '-q', 'FETCH_HEAD'])).exitCode === 0) {
+      return { path: join(dir, src.path), label: `${src.repo}/${src.path}@${src.commit.slice(0, 12)}` };
+    }
+    const fixture = join(PROJECT_ROOT, 'fixtures/charts', src.path.split('/').pop()!);
+    if (await exists(fixture)) {
+      const why = (fetched.stderr || 'fetch failed').split('\n').filter(Boolean).pop() ?? '';
+      ctx.log.warn(`upstream chart ${src.repo} is unreachable (${why.slice(0, 160)}); using the fixture chart ${fixture}`);
+      return { path: fixture, label: `fixture stand-in fixtures/charts/${src.path.split('/').pop()} (upstream unreachable: ${why.slice(0, 120)})` };
+    }
+    throw new EnvironmentError(`The chart ${src.repo}/${src.path} could not be fetched at ${src.commit} and no fixture chart exists; pass --chart-dir with a local checkout.`);
+  }
+  return { path: `${src.ref}`, label: `${src.ref}:${src.version}` };
+}
+
+async function createNamespace(k: Kube, ctx: RunContext, plan: RunPlan, namespace: string, labels: Record<string, string> = {}): Promise<void> {
+  await k.core.createNamespace({ body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'gateway-smoke', ...labels } } } });
+  ctx.defer(`delete namespace ${namespace}`, async () => {
+    if (ctx.failed && plan.keep !== 'never') {
+      ctx.log.info(`keeping namespace ${namespace} for inspection (--keep ${plan.keep})`);
+      return;
+    }
+    await deleteNamespace(k, namespace, ctx);
+  });
+}
+
+/** delete → wait → strip finalizers, so a namespace stuck Terminating never outlives the run. */
+export async function deleteNamespace(k: Kube, namespace: string, ctx: RunContext): Promise<void> {
+  try {
+    await k.core.deleteNamespace({ name: namespace, propagationPolicy: 'Background' });
+  } catch (err) {
+    if (apiStatus(err) === 404) return;
+    throw err;
+  }
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    try {
+      await k.core.readNamespace({ name: namespace });
+    } catch (err) {
+      if (apiStatus(err) === 404) return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  ctx.log.warn(`namespace ${namespace} stuck terminating after 90s; removing its finalizers`);
+  const ns = await k.core.readNamespace({ name: namespace });
+  ns.spec = { finalizers: [] };
+  await k.core.replaceNamespaceFinalize({ name: namespace, body: ns });
+}
+
+function mockValues(): Record<string, unknown> {
+  return { service: { port: MOCK_PORT } };
+}
+
+export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
+  const profile: ChartProfile = plan.profile;
+  let kubeconfig: string;
+  let context: string | undefined;
+  const fingerprint: Record<string, string> = {};
+
+  if (plan.target === 'kind') {
+    const c = await ensureKindCluster(plan, ctx);
+    kubeconfig = c.kubeconfig;
+    context = c.context;
+    const kind = state.kindBin!;
+    fingerprint['kind'] = (await execa(kind, ['version'])).stdout.trim();
+    if (plan.keep === 'never' || (plan.keep === 'on-failure' && c.created)) {
+      ctx.defer(`delete kind cluster ${plan.clusterName} (--keep ${plan.keep})`, async () => {
+        if (plan.keep === 'on-failure' && ctx.failed) {
+          ctx.log.info(`keeping kind cluster ${plan.clusterName} for inspection (--keep on-failure); delete it with: npm run cluster:down -- ${plan.clusterName}`);
+          return;
+        }
+        await execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-down.sh'), plan.clusterName], { reject: false });
+      });
+    }
+    Object.assign(fingerprint, await ctx.phase('build and load images', () => loadImages(plan, ctx, kind)));
+  } else {
+    kubeconfig = process.env['KUBECONFIG']?.split(':')[0] ?? join(process.env['HOME'] ?? '', '.kube/config');
+    context = plan.kubeContext;
+  }
+  const helmBin = await tool('helm');
+  const k = kube(kubeconfig, context);
+  state.k = k;
+  state.kubeconfig = kubeconfig;
+  const version = await k.kc.makeApiClient((await import('@kubernetes/client-node')).VersionApi).getCode();
+  fingerprint['kubernetes'] = version.gitVersion;
+  const helmEnv: HelmEnv = { helm: helmBin, kubeconfig, ...(k.context ? { context: k.context } : {}) };
+  state.helmEnv = helmEnv;
+  fingerprint['helm'] = await helmVersion(helmBin);
+
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const namespace = `gs-${profile.name}-${runId}`.slice(0, 60);
+  state.namespace = namespace;
+  await createNamespace(k, ctx, plan, namespace, { 'gateway-smoke/role': 'gateway' });
+
+  const adminKey = secret('sk-admin');
+  const providerKey = secret('sk-provider');
+  registerSecret(adminKey);
+  registerSecret(providerKey);
+
+  const mockRelease = 'mock';
+  await ctx.phase('install mock provider', async () => {
+    state.releases.push(mockRelease);
+    await helmInstall(helmEnv, {
+      release: mockRelease,
+      chart: join(PROJECT_ROOT, 'fixtures/charts/mock-provider'),
+      namespace,
+      values: [mockValues()],
+      timeoutMs: READY_TIMEOUT_MS,
+      signal: ctx.signal,
+    });
+    await waitForWorkloads(k, namespace, { labelSelector: `app.kubernetes.io/instance=${mockRelease}`, timeoutMs: 120_000, what: 'mock provider', signal: ctx.signal, onProgress: (l) => ctx.log.info(l) });
+  });
+  const mockService = (await k.core.listNamespacedService({ namespace, labelSelector: `app.kubernetes.io/instance=${mockRelease}` })).items[0]?.metadata?.name;
+  if (!mockService) throw new Error(`the mock provider release created no Service in ${namespace}`);
+  const mockUrlInCluster = `http://${mockService}.${namespace}.svc.cluster.local:${MOCK_PORT}`;
+
+  const chart = await ctx.phase('resolve chart source', () => resolveChart(plan, ctx));
+  fingerprint['chart source'] = chart.label;
+  const release = profile.name;
+  const values: Record<string, unknown>[] = [profile.values({ mockUrl: mockUrlInCluster, providerKey, adminKey, model: plan.model })];
+  if (!('notApplicable' in profile.capabilities.netpol) && plan.suites.includes('netpol')) {
+    values.push(profile.capabilities.netpol.enableValues);
+  }
+  await ctx.phase(`helm install ${release}`, async () => {
+    state.releases.push(release);
+    await helmInstall(helmEnv, {
+      release,
+      chart: chart.path,
+      namespace,
+      values,
+      ...(plan.valuesFile ? { valuesFiles: [plan.valuesFile] } : {}),
+      timeoutMs: READY_TIMEOUT_MS,
+      signal: ctx.signal,
+    });
+  });
+  await ctx.phase(`wait for ${release} to be ready`, () =>
+    waitForWorkloads(k, namespace, { labelSelector: `app.kubernetes.io/instance=${release}`, timeoutMs: READY_TIMEOUT_MS, what: `release ${release}`, signal: ctx.signal, onProgress: (l) => ctx.log.info(l) }),
+  );
+
+  const serviceName = `${release}-${profile.service.nameSuffix}`.replace(`${profile.name}-${profile.name}`, profile.name);
+  const svc = await findService(k, namespace, release, profile, serviceName);
+  const probePath = 'notApplicable' in profile.capabilities.health ? '/' : profile.capabilities.health.live.path;
+  const gateway = new Tunnel(k, { namespace, service: { name: svc, port: profile.service.port }, probePath, log: (l) => ctx.log.warn(l) });
+  const baseUrl = await ctx.phase('open tunnel to the gateway', () => gateway.open());
+  ctx.defer('close gateway tunnel', () => gateway.close());
+  const mockTunnel = new Tunnel(k, { namespace, service: { name: mockService, port: MOCK_PORT }, probePath: '/__mock/health' });
+  const mockUrl = await mockTunnel.open();
+  ctx.defer('close mock tunnel', () => mockTunnel.close());
+
+  // One pinned tunnel per ready pod, so suites can spread requests over every replica.
+  const pods = await resolveService(k, namespace, svc, profile.service.port);
+  const replicaUrls: string[] = [];
+  if (pods.length > 1) {
+    for (const pod of pods) {
+      const t = new Tunnel(k, { namespace, pod, probePath });
+      replicaUrls.push(await t.open());
+      ctx.defer(`close tunnel to pod ${pod.pod}`, () => t.close());
+    }
+  }
+  const environment: ProvisionedTarget['target']['environment'] = {};
+  return {
+    target: {
+      kind: plan.target,
+      chart: profile.name,
+      baseUrl,
+      adminKey,
+      model: plan.model,
+      ...(replicaUrls.length > 1 ? { replicaUrls } : {}),
+      mock: { url: mockUrl, providerKey },
+      standIn: chart.label.startsWith('fixture'),
+      environment,
+      cluster: {
+        kubeconfig,
+        ...(k.context ? { context: k.context } : {}),
+        namespace,
+        release,
+        serviceName: svc,
+        servicePort: profile.service.port,
+        mockServiceName: mockService,
+        mockServicePort: MOCK_PORT,
+      },
+    },
+    fingerprint,
+  };
+}
+
+async function findService(k: Kube, namespace: string, release: string, profile: ChartProfile, guess: string): Promise<string> {
+  const list = await k.core.listNamespacedService({ namespace, labelSelector: `app.kubernetes.io/instance=${release}` });
+  const names = list.items.map((s) => s.metadata!.name!);
+  if (names.includes(guess)) return guess;
+  const byPort = list.items.find((s) => s.spec?.ports?.some((p) => p.port === profile.service.port));
+  if (byPort) return byPort.metadata!.name!;
+  throw new Error(`release ${release} created no Service on port ${profile.service.port} (Services: ${names.join(', ') || 'none'})`);
+}
+
+export async function diagnoseCluster(plan: RunPlan, _ctx: RunContext, dir: string): Promise<string | undefined> {
+  if (!state.k || !state.namespace) return undefined;
+  await collectDiagnostics({
+    k: state.k,
+    namespace: state.namespace,
+    dir,
+    ...(state.helmEnv ? { helmEnv: state.helmEnv } : {}),
+    releases: state.releases,
+    ...(plan.target === 'kind' && state.kindBin ? { kindCluster: { kind: state.kindBin, name: plan.clusterName } } : {}),
+  });
+  return 'diagnostics/';
+}
+
