@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import type { CliOptions, Reporter, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { type Capabilities, isNotApplicable, type SuiteName } from './profiles/types.ts';
-import type { CheckResult, SuiteResult } from './report/model.ts';
+import type { CheckResult, SuiteEvidence, SuiteResult } from './report/model.ts';
 import { suiteVerdict } from './report/model.ts';
 import { mask } from './secrets.ts';
 import type { Target } from './targets/types.ts';
@@ -81,7 +81,9 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
       const suite = suiteNameOf(mod.moduleId);
       if (!suite) continue;
       const checks: CheckResult[] = [];
+      const evidence: SuiteEvidence = {};
       for (const test of mod.children.allTests()) {
+        Object.assign(evidence, (test.meta() as { evidence?: SuiteEvidence }).evidence ?? {});
         const r = test.result();
         const durationMs = test.diagnostic()?.duration ?? 0;
         // "keys > a wrong key is refused" → "a wrong key is refused": the suite is already the group.
@@ -95,7 +97,13 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
       // Errors outside tests (a failing beforeAll, an import error) must fail the suite, not vanish.
       for (const e of mod.errors()) checks.push({ name: 'suite setup', verdict: 'fail', durationMs: 0, message: mask(e.message) });
       const durationMs = mod.diagnostic().duration;
-      results.set(suite, { suite, verdict: suiteVerdict(checks), durationMs, checks });
+      results.set(suite, {
+        suite,
+        verdict: suiteVerdict(checks),
+        durationMs,
+        checks,
+        ...(Object.keys(evidence).length ? { evidence: JSON.parse(mask(JSON.stringify(evidence))) as SuiteEvidence } : {}),
+      });
     }
     for (const suite of toRun) {
       if (!results.has(suite)) {

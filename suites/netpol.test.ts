@@ -89,7 +89,7 @@ describe('netpol', () => {
     console.log(`canary: blocked after ${blockMs} ms, reopened within 10 s`);
   }, 60_000);
 
-  test("the chart's policy matrix holds", async () => {
+  test("the chart's policy matrix holds", async (ctx) => {
     const mockSvc = `${facts.mockServiceName}.${facts.namespace}.svc.cluster.local`;
     const cells: Cell[] = [
       {
@@ -130,6 +130,9 @@ describe('netpol', () => {
     ];
     for (const c of cells) await observe(c);
     const text = matrixText(cells);
+    ctx.task.meta.evidence = {
+      netpolMatrix: cells.map((c) => ({ from: c.from, to: c.to, expected: c.expected, observed: c.observed!, reproduce: c.reproduce })),
+    };
     console.log(`NetworkPolicy matrix (expected vs observed):\n${text}`);
     expect(cells.filter((c) => c.observed !== c.expected).length, `NetworkPolicy matrix has failing cells:\n${text}`).toBe(0);
   }, 180_000);

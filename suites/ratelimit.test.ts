@@ -12,6 +12,7 @@ const limit = capabilities.ratelimit as RateLimitCapability;
 const EXTRA = 2;
 
 interface Shot {
+  atMs: number;
   index: number;
   url: string;
   stream: boolean;
@@ -21,6 +22,7 @@ interface Shot {
 /** Sends limit+EXTRA requests one after another, alternating streamed and plain, round-robin over urls. */
 async function burst(urls: string[], credential: { token?: string; headers?: Record<string, string> }): Promise<Shot[]> {
   const shots: Shot[] = [];
+  const start = Date.now();
   for (let i = 0; i < limit.limit + EXTRA; i++) {
     const url = urls[i % urls.length]!;
     const stream = i % 2 === 1;
@@ -28,7 +30,7 @@ async function burst(urls: string[], credential: { token?: string; headers?: Rec
       ...credential,
       body: { model: target.model, messages: [{ role: 'user', content: `burst ${i}` }], stream },
     });
-    shots.push({ index: i, url, stream, res });
+    shots.push({ atMs: Date.now() - start, index: i, url, stream, res });
   }
   return shots;
 }
@@ -51,7 +53,10 @@ describe('ratelimit', () => {
     shots = await burst(urls, await credential());
   });
 
-  test(`an exact burst of limit+${EXTRA} gives exactly limit successes, then 429s`, () => {
+  test(`an exact burst of limit+${EXTRA} gives exactly limit successes, then 429s`, (ctx) => {
+    ctx.task.meta.evidence = {
+      rateLimitBurst: shots.map((s) => ({ index: s.index, status: s.res.status, stream: s.stream, atMs: s.atMs, endpoint: `#${urls.indexOf(s.url) + 1}` })),
+    };
     const ok = shots.filter((s) => s.res.status === 200);
     const limited = shots.filter((s) => s.res.status === 429);
     expect(

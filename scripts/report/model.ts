@@ -16,12 +16,37 @@ export interface CheckResult {
   message?: string;
 }
 
+/** One cell of the NetworkPolicy matrix, as probed. */
+export interface NetpolCell {
+  from: string;
+  to: string;
+  expected: 'allowed' | 'denied';
+  observed: 'allowed' | 'denied' | 'inconsistent';
+  reproduce: string;
+}
+
+/** One request of the rate-limit burst. */
+export interface BurstShot {
+  index: number;
+  status: number;
+  stream: boolean;
+  atMs: number;
+  endpoint: string;
+}
+
+/** Evidence a suite hands to the report (through vitest task meta). */
+export interface SuiteEvidence {
+  netpolMatrix?: NetpolCell[];
+  rateLimitBurst?: BurstShot[];
+}
+
 export interface SuiteResult {
   suite: SuiteName;
   verdict: Verdict;
   reason?: string;
   durationMs: number;
   checks: CheckResult[];
+  evidence?: SuiteEvidence;
 }
 
 export interface RunReport {

@@ -1,11 +1,16 @@
 // What every suite starts with: the target and the chart's capabilities, handed over by the
 // harness through vitest's provide/inject. Suites never learn how the target was made.
 import { inject } from 'vitest';
+import type { SuiteEvidence } from '../../scripts/report/model.ts';
 import type { SuiteContext } from '../../scripts/targets/types.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     suiteContext: SuiteContext;
+  }
+  export interface TaskMeta {
+    /** Evidence for the report (netpol matrix, rate-limit burst); read by scripts/suite-runner.ts. */
+    evidence?: SuiteEvidence;
   }
 }
 

@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Build everything the air-gapped kind cluster needs, from package registries only
+# (Go module proxy + Debian apt), into a cache outside git. Re-runs skip finished steps.
+#
+#   scripts/airgap/build.sh            # build all missing artifacts
+#   scripts/airgap/build.sh k8s etcd   # run only these steps (still skipping cached ones)
+#   FORCE=1 scripts/airgap/build.sh X  # rebuild step X
+#
+# Cache: ${GATEWAY_SMOKE_CACHE:-~/.cache/gateway-smoke}/airgap  (logs/, stamps/, out/, bin/)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# ---------------------------------------------------------------------------- tools
+build_kind() {
+  GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kind@$KIND_VERSION"
+  "$BIN/kind" version
+}
+build_helm() {
+  GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath \
+    -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  "$BIN/helm" version
+}
+
+# ----------------------------------------------------------------------- kubernetes
+# k8s.io/kubernetes replaces its k8s.io/* staging modules with ./staging/..., which the
+# module zip lacks; a throwaway main module requiring it with each staging module
+# replaced by its published v0.X.Y builds it.
+K8S_CMDS=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
+build_k8s() {
+  local d="$SRC/k8s" mod v0 minor
+  v0="v0.${K8S_VERSION#v1.}"
+  minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
+  rm -rf "$d"; mkdir -p "$d"
+  go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >"$d/dl.json"
+  mod="$(jq -r .GoMod "$d/dl.json")"
+  {
+    echo "module gateway-smoke.local/k8sbuild"
+    echo; echo "go 1.24.0"; echo; echo "godebug default=go1.24"; echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"; echo
+    echo "replace ("
+    grep -E '=> \./staging/src/' "$mod" | awk -v v="$v0" '{print "\t" $1 " => " $1 " " v}'
+    echo ")"
+  } >"$d/go.mod"
+  {
+    echo "//go:build tools"; echo; echo "package tools"; echo; echo "import ("
+    for c in "${K8S_CMDS[@]}"; do echo "	_ \"k8s.io/kubernetes/cmd/$c\""; done
+    echo ")"
+  } >"$d/tools.go"
+  cd "$d"
+  go mod tidy
+  local pkg=k8s.io/component-base/version cg=k8s.io/client-go/pkg/version ld="-s -w"
+  local date; date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  for p in $pkg $cg; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
+    ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$date -X $p.gitCommit=0000000000000000000000000000000000000000"
+  done
+  mkdir -p "$OUT/k8s"
+  local pkgs=(); for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+  CGO_ENABLED=0 go build -tags tools,providerless -trimpath -ldflags="$ld" -o "$OUT/k8s/" "${pkgs[@]}"
+  "$OUT/k8s/kubeadm" version -o short
+  "$OUT/k8s/kubelet" --version
+  cp "$OUT/k8s/kubectl" "$BIN/kubectl"
+}
+
+# -------------------------------------------------------------------------- etcd
+# go.etcd.io/etcd/server/v3 replaces its sibling modules with ../api etc.; a wrapper module
+# pins the published siblings instead.
+build_etcd() {
+  local d="$SRC/etcd"
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  cat >go.mod <<MOD
+module gateway-smoke.local/etcdbuild
+
+go 1.24.0
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+
+replace (
+	go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 $ETCD_VERSION
+	go.etcd.io/etcd/client/pkg/v3 => go.etcd.io/etcd/client/pkg/v3 $ETCD_VERSION
+	go.etcd.io/etcd/client/v3 => go.etcd.io/etcd/client/v3 $ETCD_VERSION
+	go.etcd.io/etcd/pkg/v3 => go.etcd.io/etcd/pkg/v3 $ETCD_VERSION
+)
+MOD
+  printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
+  go mod tidy
+  mkdir -p "$OUT/etcd"
+  CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$OUT/etcd/etcd" go.etcd.io/etcd/server/v3
+  "$OUT/etcd/etcd" --version
+}
+
+# ----------------------------------------------------------------------- coredns
+build_coredns() {
+  mkdir -p "$OUT/coredns"
+  GOBIN="$OUT/coredns" CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" \
+    "github.com/coredns/coredns@$COREDNS_VERSION"
+  "$OUT/coredns/coredns" -version
+}
+
+# ------------------------------------------------------------------- kube-router
+# The k3s fork declares itself as github.com/cloudnativelabs/kube-router/v2 (k3s uses it
+# through a replace), so build it the same way; the fork is not in the checksum DB.
+build_kube_router() {
+  local d="$SRC/kube-router" upstream="github.com/cloudnativelabs/kube-router/v2"
+  rm -rf "$d"; mkdir -p "$d"; cd "$d"
+  cat >go.mod <<MOD
+module gateway-smoke.local/kuberouterbuild
+
+go 1.23.11
+
+require $upstream ${KUBE_ROUTER_VERSION%%-*}
+
+replace $upstream => $KUBE_ROUTER_MODULE $KUBE_ROUTER_VERSION
+MOD
+  printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/kube-router"\n' "$upstream" >tools.go
+  export GONOSUMDB="${KUBE_ROUTER_MODULE%%/v2}"
+  go mod tidy
+  mkdir -p "$OUT/kube-router"
+  CGO_ENABLED=0 go build -trimpath \
+    -ldflags="-s -w -X $upstream/pkg/version.Version=$KUBE_ROUTER_VERSION -X $upstream/pkg/version.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    -o "$OUT/kube-router/kube-router" "$upstream/cmd/kube-router"
+  "$OUT/kube-router/kube-router" --version || true
+}
+
+# ------------------------------------------------------------ local-path-provisioner
+build_local_path() {
+  mkdir -p "$OUT/local-path"
+  GOBIN="$OUT/local-path" CGO_ENABLED=0 go install -trimpath \
+    -ldflags="-s -w -X main.VERSION=$LOCAL_PATH_VERSION" \
+    "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION"
+  ls -l "$OUT/local-path"
+}
+
+# ------------------------------------------------------------------------- pause
+build_pause() {
+  mkdir -p "$OUT/pause"
+  gcc -Os -static -Wall -o "$OUT/pause/pause" "$AIRGAP_DIR/node/pause.c"
+  strip "$OUT/pause/pause"
+  "$OUT/pause/pause" -v
+}
+
+# ------------------------------------------------------------- Debian root file systems
+APT_CACHE_DIR="$CACHE/apt-archives"
+NODE_PKGS="systemd,systemd-sysv,dbus,iptables,nftables,iproute2,ebtables,ipset,jq,ethtool,socat,conntrack,containerd,runc,containernetworking-plugins,ca-certificates,util-linux,mount,kmod,libseccomp2,procps,pigz,iputils-ping,netcat-openbsd"
+BASE_PKGS="iptables,ipset,conntrack,iproute2,ca-certificates,procps"
+debootstrap_into() { # DIR PACKAGES
+  local dir="$1" pkgs="$2"
+  rm -rf "$dir"; mkdir -p "$dir" "$APT_CACHE_DIR"
+  debootstrap --variant=minbase --cache-dir="$APT_CACHE_DIR" --include="$pkgs" \
+    "$DEBIAN_SUITE" "$dir" http://deb.debian.org/debian
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/archives/*.deb \
+         "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/locale/*
+}
+build_node_rootfs() { debootstrap_into "$OUT/node-rootfs" "$NODE_PKGS"; du -sh "$OUT/node-rootfs"; }
+build_base_rootfs() { debootstrap_into "$OUT/base-rootfs" "$BASE_PKGS"; du -sh "$OUT/base-rootfs"; }
+
+# ----------------------------------------------------------------- component images
+# import_image NAME DIR ENTRYPOINT-JSON : docker import a directory as an image.
+import_image() {
+  local name="$1" dir="$2" ep="$3"
+  tar -C "$dir" --numeric-owner -c . | docker import \
+    --change "ENTRYPOINT $ep" \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    - "$name" >/dev/null
+  echo "imported $name"
+}
+busybox_root() { # DIR : a busybox-static root with every applet linked
+  local dir="$1" a
+  rm -rf "$dir"; mkdir -p "$dir"/{bin,usr/bin,usr/local/bin,etc,tmp,var/run,root}
+  chmod 1777 "$dir/tmp"
+  cp /bin/busybox "$dir/bin/busybox"
+  for a in $("$dir/bin/busybox" --list); do [[ -e "$dir/bin/$a" ]] || ln -s busybox "$dir/bin/$a"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+  echo 'root:x:0:' >"$dir/etc/group"
+  echo 'hosts: files dns' >"$dir/etc/nsswitch.conf"
+}
+# the image names kubeadm expects for the pinned version (kubeadm config images list)
+k8s_image() { "$OUT/k8s/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null | grep "/$1:"; }
+component_images() { # all images preloaded into the node image
+  "$OUT/k8s/kubeadm" config images list --kubernetes-version "$K8S_VERSION" 2>/dev/null
+  echo "$BUSYBOX_IMAGE"; echo "$DEBIAN_BASE_IMAGE"; echo "$KUBE_ROUTER_IMAGE"; echo "$LOCAL_PATH_IMAGE"
+}
+build_images() {
+  local w="$OUT/img" c
+  rm -rf "$w"; mkdir -p "$w"
+  # test / helper image
+  busybox_root "$w/busybox"; import_image "$BUSYBOX_IMAGE" "$w/busybox" '["/bin/sh"]'
+  # control plane on busybox roots
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    busybox_root "$w/$c"; cp "$OUT/k8s/$c" "$w/$c/usr/local/bin/"
+    import_image "$(k8s_image "$c")" "$w/$c" "[\"/usr/local/bin/$c\"]"
+  done
+  busybox_root "$w/etcd"; cp "$OUT/etcd/etcd" "$w/etcd/usr/local/bin/"
+  import_image "$(k8s_image etcd)" "$w/etcd" '["/usr/local/bin/etcd"]'
+  busybox_root "$w/coredns"; cp "$OUT/coredns/coredns" "$w/coredns/coredns"
+  import_image "$(k8s_image coredns)" "$w/coredns" '["/coredns"]'
+  mkdir -p "$w/pause"; cp "$OUT/pause/pause" "$w/pause/pause"
+  import_image "$(k8s_image pause)" "$w/pause" '["/pause"]'
+  busybox_root "$w/local-path"; cp "$OUT/local-path/local-path-provisioner" "$w/local-path/usr/local/bin/"
+  import_image "$LOCAL_PATH_IMAGE" "$w/local-path" '["/usr/local/bin/local-path-provisioner"]'
+  # Debian-based: iptables/ipset/conntrack users
+  import_image "$DEBIAN_BASE_IMAGE" "$OUT/base-rootfs" '["/bin/bash"]'
+  for c in kube-proxy kube-router; do
+    rm -rf "$w/$c"; mkdir -p "$w/$c/usr/local/bin"
+  done
+  cp "$OUT/k8s/kube-proxy" "$w/kube-proxy/usr/local/bin/kube-proxy.real"
+  cp "$OUT/kube-router/kube-router" "$w/kube-router/usr/local/bin/kube-router.real"
+  # Use the iptables backend (legacy or nft) the node already uses, decided as kind's
+  # entrypoint decides it: whichever has more rules. Then exec the real binary.
+  for c in kube-proxy kube-router; do
+    cat >"$w/$c/usr/local/bin/$c" <<WRAP
+#!/bin/sh
+legacy=\$( (iptables-legacy-save; ip6tables-legacy-save) 2>/dev/null | grep -c '^-' )
+nft=\$( (timeout 5 sh -c 'iptables-nft-save; ip6tables-nft-save') 2>/dev/null | grep -c '^-' )
+if [ "\${legacy:-0}" -gt "\${nft:-0}" ]; then mode=legacy; else mode=nft; fi
+for t in iptables ip6tables; do update-alternatives --set \$t /usr/sbin/\$t-\$mode >/dev/null 2>&1 || true; done
+exec /usr/local/bin/$c.real "\$@"
+WRAP
+    chmod 755 "$w/$c/usr/local/bin/$c"
+  done
+  # Debian root + one binary: import the root with the binary appended
+  for c in kube-proxy kube-router; do
+    local name; [[ $c == kube-proxy ]] && name="$(k8s_image kube-proxy)" || name="$KUBE_ROUTER_IMAGE"
+    ( tar -C "$OUT/base-rootfs" --numeric-owner -cf - . ; ) >"$w/$c.tar"
+    tar -C "$w/$c" --numeric-owner -rf "$w/$c.tar" ./usr/local/bin
+    docker import --change "ENTRYPOINT [\"/usr/local/bin/$c\"]" \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      "$w/$c.tar" "$name" >/dev/null
+    rm -f "$w/$c.tar"; echo "imported $name"
+  done
+  # one tar with all of them, for preloading
+  mapfile -t imgs < <(component_images)
+  docker save -o "$OUT/images.tar" "${imgs[@]}"
+  ls -lh "$OUT/images.tar"
+  rm -rf "$w"
+}
+
+# ---------------------------------------------------------------- node base image
+KIND_BASE_FILES() { echo "$(go env GOMODCACHE)/sigs.k8s.io/kind@$KIND_VERSION/images/base/files"; }
+build_node_base() {
+  local r="$CACHE/node-root" files
+  go mod download "sigs.k8s.io/kind@$KIND_VERSION"
+  files="$(KIND_BASE_FILES)"; [[ -d "$files" ]] || die "kind base files missing: $files"
+  rm -rf "$r"; cp -a "$OUT/node-rootfs" "$r"
+  # kind's base files (entrypoint, /kind/bin, systemd units, sysctl.d, crictl.yaml)
+  mkdir -p "$r/kind/bin" "$r/kind/manifests" "$r/usr/local/bin" "$r/etc/systemd/system/kubelet.service.d" \
+           "$r/etc/containerd" "$r/etc/default" "$r/etc/sysctl.d" "$r/LICENSES"
+  install -m 0755 "$files"/usr/local/bin/* "$r/usr/local/bin/"
+  install -m 0755 "$files"/kind/bin/* "$r/kind/bin/"
+  install -m 0644 "$files"/kind/README.txt "$r/kind/"
+  install -m 0644 "$files"/LICENSES/* "$r/LICENSES/"
+  install -m 0644 "$files"/etc/crictl.yaml "$r/etc/"
+  install -m 0644 "$files"/etc/default/* "$r/etc/default/"
+  install -m 0644 "$files"/etc/sysctl.d/* "$r/etc/sysctl.d/"
+  install -m 0644 "$files"/etc/systemd/system/*.service "$files"/etc/systemd/system/*.slice "$r/etc/systemd/system/"
+  install -m 0644 "$files"/etc/systemd/system/kubelet.service.d/* "$r/etc/systemd/system/kubelet.service.d/"
+  rm -f "$r/etc/systemd/system/containerd-fuse-overlayfs.service"
+  # systemd as kind's base image sets it up
+  find "$r/lib/systemd/system/sysinit.target.wants/" -name "systemd-tmpfiles-setup.service" -delete
+  rm -f "$r"/lib/systemd/system/multi-user.target.wants/* "$r"/etc/systemd/system/*.wants/* \
+        "$r"/lib/systemd/system/local-fs.target.wants/* "$r"/lib/systemd/system/sockets.target.wants/*udev* \
+        "$r"/lib/systemd/system/sockets.target.wants/*initctl* "$r"/lib/systemd/system/basic.target.wants/*
+  echo "ReadKMsg=no" >>"$r/etc/systemd/journald.conf"
+  ln -sf /lib/systemd/systemd "$r/sbin/init"
+  ln -sf /dev/null "$r/etc/systemd/system/systemd-binfmt.service"
+  mkdir -p "$r/etc/systemd/system/multi-user.target.wants"
+  for u in kubelet containerd undo-mount-hacks; do
+    ln -sf "/etc/systemd/system/$u.service" "$r/etc/systemd/system/multi-user.target.wants/$u.service"
+  done
+  # containerd/runc/CNI from Debian, at the paths kind's units and config use
+  ln -sf /usr/bin/containerd "$r/usr/local/bin/containerd"
+  mkdir -p "$r/opt/cni/bin" "$r/etc/cni/net.d"
+  cp -a "$r"/usr/lib/cni/* "$r/opt/cni/bin/"
+  # Kubernetes node binaries
+  install -m 0755 "$OUT/k8s/kubeadm" "$OUT/k8s/kubelet" "$OUT/k8s/kubectl" "$r/usr/bin/"
+  echo "$K8S_VERSION" >"$r/kind/version"
+  mkdir -p "$r/etc/kubernetes/manifests" "$r/var/lib/kubelet"
+  # pod network + NetworkPolicy engine + default storage, applied by kind at create time
+  install -m 0644 "$AIRGAP_DIR/manifests/default-cni.yaml" "$r/kind/manifests/default-cni.yaml"
+  install -m 0644 "$AIRGAP_DIR/manifests/default-storage.yaml" "$r/kind/manifests/default-storage.yaml"
+  # containerd: base runtime spec (ctr oci spec, kind's product_uuid hook, no rlimits)
+  ctr oci spec | jq '.hooks.createContainer = [{"path":"/kind/bin/mount-product-files.sh"}] | del(.process.rlimits)' \
+    >"$r/etc/containerd/cri-base.json"
+  write_containerd_config "$r"
+  # iptables: Debian's default (nft) backend, like kube-proxy's and kube-router's images here
+  tar -C "$r" --numeric-owner -c . | docker import \
+    --change 'ENV container=docker' \
+    --change 'STOPSIGNAL SIGRTMIN+3' \
+    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' \
+    - "$NODE_IMAGE-base" >/dev/null
+  rm -rf "$r"
+  docker image inspect --format '{{.Size}}' "$NODE_IMAGE-base"
+}
+
+# containerd config (version 2 schema, containerd 1.6): kind's settings plus
+# restrict_oom_score_adj (negative OOM scores are refused on this VM), the local pause
+# image, and registry hosts that send every pull to an unused loopback port, so a missing
+# image fails fast and no request leaves the machine.
+REGISTRY_BLACKHOLE="http://127.0.0.1:1"
+write_containerd_config() {
+  local r="$1" pause h
+  pause="$(k8s_image pause)"
+  cat >"$r/etc/containerd/config.toml" <<TOML
+# gateway-smoke air-gapped kind node (containerd 1.6, config version 2)
+version = 2
+
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  snapshotter = "overlayfs"
+  default_runtime_name = "runc"
+  discard_unpacked_layers = true
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+  base_runtime_spec = "/etc/containerd/cri-base.json"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+    SystemdCgroup = true
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test-handler]
+  runtime_type = "io.containerd.runc.v2"
+  base_runtime_spec = "/etc/containerd/cri-base.json"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test-handler.options]
+    SystemdCgroup = true
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$pause"
+  tolerate_missing_hugepages_controller = true
+  restrict_oom_score_adj = true
+
+# No registry is reachable: every registry resolves to a closed loopback port.
+[plugins."io.containerd.grpc.v1.cri".registry]
+  config_path = "/etc/containerd/certs.d"
+TOML
+  # containerd 1.6 has no "_default" hosts entry: registries not listed above would be
+  # contacted directly (DNS + HTTPS). A proxy on the same closed port catches them (Go's
+  # proxy logic never proxies loopback, so the listed ones still go straight to 127.0.0.1:1).
+  mkdir -p "$r/etc/systemd/system/containerd.service.d"
+  cat >"$r/etc/systemd/system/containerd.service.d/10-gateway-smoke-airgap.conf" <<UNIT
+# gateway-smoke: air-gapped node, no request may leave the machine
+[Service]
+Environment="HTTP_PROXY=$REGISTRY_BLACKHOLE" "HTTPS_PROXY=$REGISTRY_BLACKHOLE" "http_proxy=$REGISTRY_BLACKHOLE" "https_proxy=$REGISTRY_BLACKHOLE" "NO_PROXY=localhost,127.0.0.1" "no_proxy=localhost,127.0.0.1"
+UNIT
+  for h in _default docker.io registry.k8s.io k8s.gcr.io gcr.io ghcr.io quay.io public.ecr.aws mcr.microsoft.com registry-1.docker.io; do
+    mkdir -p "$r/etc/containerd/certs.d/$h"
+    cat >"$r/etc/containerd/certs.d/$h/hosts.toml" <<TOML
+# gateway-smoke: air-gapped node; pulls go to a closed loopback port and fail at once.
+server = "$REGISTRY_BLACKHOLE"
+
+[host."$REGISTRY_BLACKHOLE"]
+  capabilities = ["pull", "resolve"]
+TOML
+  done
+}
+
+# ---------------------------------------------------------------- node image (preload)
+build_node_image() {
+  local c="gateway-smoke-preload-$$"
+  docker rm -f "$c" >/dev/null 2>&1 || true
+  docker run -d --name "$c" --privileged --tmpfs /run --tmpfs /tmp \
+    -v "$OUT/images.tar:/images.tar:ro" --entrypoint /usr/bin/containerd "$NODE_IMAGE-base" >/dev/null
+  trap 'docker rm -f '"$c"' >/dev/null 2>&1 || true' RETURN
+  local i
+  for i in $(seq 1 60); do docker exec "$c" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
+  docker exec "$c" ctr -n k8s.io images import --label=io.cri-containerd.pinned=pinned \
+    --all-platforms --no-unpack --digests /images.tar
+  docker exec "$c" ctr -n k8s.io images ls -q
+  docker stop -t 10 "$c" >/dev/null
+  docker commit \
+    --change 'ENV container=docker' \
+    --change 'STOPSIGNAL SIGRTMIN+3' \
+    --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' \
+    --change 'CMD []' \
+    "$c" "$NODE_IMAGE" >/dev/null
+  docker image inspect --format '{{.Id}} {{.Size}}' "$NODE_IMAGE"
+}
+
+# ------------------------------------------------------------------------ driver
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-12; }
+main() {
+  local t0 ran=0; t0=$(now)
+  command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "docker is not running: run scripts/airgap/host-prep.sh"
+  local scripts_hash manifests_hash
+  scripts_hash="$(hash_of "$AIRGAP_DIR/build.sh" "$AIRGAP_DIR/lib.sh")"
+  manifests_hash="$(hash_of "$AIRGAP_DIR"/manifests/*.yaml)"
+  # drop stamps whose docker images have gone
+  docker_image_exists "$NODE_IMAGE-base" || rm -f "$STAMPS/node-base"
+  docker_image_exists "$NODE_IMAGE" || rm -f "$STAMPS/node-image"
+  docker_image_exists "$BUSYBOX_IMAGE" && docker_image_exists "$KUBE_ROUTER_IMAGE" && [[ -f "$OUT/images.tar" ]] \
+    || rm -f "$STAMPS/images"
+
+  local want=("$@")
+  if [[ ${#want[@]} -eq 0 ]]; then
+    local before; before="$(ls "$STAMPS" | wc -l)"
+    : >"$CACHE/.ran-steps"
+    # Debian root file systems download while the Go builds compile
+    ( step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs
+      step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ) &
+    local bg=$!
+    step kind "$KIND_VERSION" build_kind
+    step k8s "$K8S_VERSION" build_k8s
+    step etcd "$ETCD_VERSION" build_etcd
+    step coredns "$COREDNS_VERSION" build_coredns
+    step kube-router "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" build_kube_router
+    step local-path "$LOCAL_PATH_VERSION" build_local_path
+    step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause
+    step helm "$HELM_VERSION" build_helm
+    wait "$bg" || die "a Debian root file system step failed (see $LOGS)"
+    step images "$K8S_VERSION $scripts_hash" build_images
+    step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base
+    step node-image "$K8S_VERSION $scripts_hash $manifests_hash $(docker image inspect -f '{{.Id}}' "$NODE_IMAGE-base")" build_node_image
+    local total=$(( $(now) - t0 ))
+    if [[ "$before" -eq 0 ]]; then record_timing cold_build_seconds "$total"; fi
+    if [[ ! -s "$CACHE/.ran-steps" ]]; then
+      record_timing warm_build_seconds "$total"
+    fi
+    record_timing last_build_seconds "$total"
+  else
+    for s in "${want[@]}"; do
+      case "$s" in
+        kind) step kind "$KIND_VERSION" build_kind ;;
+        helm) step helm "$HELM_VERSION" build_helm ;;
+        k8s)  step k8s "$K8S_VERSION" build_k8s ;;
+        etcd) step etcd "$ETCD_VERSION" build_etcd ;;
+        coredns) step coredns "$COREDNS_VERSION" build_coredns ;;
+        kube-router) step kube-router "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" build_kube_router ;;
+        local-path) step local-path "$LOCAL_PATH_VERSION" build_local_path ;;
+        pause) step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause ;;
+        node-rootfs) step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs ;;
+        base-rootfs) step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ;;
+        images) step images "$K8S_VERSION $scripts_hash" build_images ;;
+        node-base) step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base ;;
+        node-image) step node-image "$K8S_VERSION $scripts_hash $manifests_hash $(docker image inspect -f '{{.Id}}' "$NODE_IMAGE-base")" build_node_image ;;
+        *) die "unknown step $s" ;;
+      esac
+    done
+  fi
+  log "build finished in $(( $(now) - t0 ))s; node image: $NODE_IMAGE"
+}
+main "$@"; exit $?

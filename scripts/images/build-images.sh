@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# Builds the local images the cluster runs, without any container registry:
+#
+#   gateway-smoke/base:bookworm      debootstrap minbase root + ca-certificates, tini, user app (1000)
+#   gateway-smoke/mock:<hash>        base + Node (node_modules/node) + mock/*.ts
+#   gateway-smoke/llm-proxy:<ver>    base + llm-proxy (Go module, CGO, -tags postgres like upstream's image)
+#   gateway-smoke/litellm:<ver>      base + Debian python3 venv with litellm[proxy]==<ver> (PyPI)
+#   gateway-smoke/postgres:15        base + Debian postgresql-15 + an initdb-on-first-start entrypoint
+#   gateway-smoke/redis:7            base + Debian redis-server
+#   gateway-smoke/probe:1            base + curl, nc (netcat-openbsd), dig/nslookup (dnsutils)
+#
+# How: the base root is debootstrap'ed once into a cached tarball and `docker import`ed; every
+# other image is a throwaway container from the base that installs its part (apt from Debian, pip
+# from PyPI, files from the host), then `docker commit` with the image config. Nothing is pulled.
+#
+# Usage: scripts/images/build-images.sh [--only NAME[,NAME...]] [--force] [-h]
+#   --only    build just these (and the base when it is missing or outdated); names: base mock
+#             llm-proxy litellm postgres redis probe
+#   --force   rebuild even when up to date (FORCE=1 does the same)
+# Cached: each image carries a label with the hash of everything it is built from (recipe, files,
+# base image id, versions); a rerun with nothing changed only compares hashes. The llm-proxy
+# binary and the base root tarball have stamps of their own.
+# Output: progress lines on stderr; a table (image, id, size, status, seconds) on stdout; logs in
+# $GATEWAY_SMOKE_CACHE/images/logs/<step>.log, timings in .../images/timings.json and the last
+# build's result in .../images/last-build.json.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LOGS="$GS_ICACHE/logs"
+STAMPS="$GS_ICACHE/stamps"
+WORK="$GS_ICACHE/work"
+ROOTFS_TAR="$GS_ICACHE/rootfs/base-$GS_DEBIAN_SUITE.tar"
+APT_ARCHIVES="$GS_CACHE_ROOT/airgap/apt-archives"   # the .deb cache scripts/airgap uses too
+TIMINGS="$GS_ICACHE/timings.json"
+mkdir -p "$LOGS" "$STAMPS" "$WORK" "$GS_ICACHE/rootfs" "$GS_ICACHE/apt/lists/partial" \
+         "$GS_ICACHE/apt/archives/partial" "$GS_ICACHE/pip" "$APT_ARCHIVES"
+export GOTOOLCHAIN=local
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+T_START=$(date +%s)
+log() { printf '[images %s +%ss] %s\n' "$(date +%H:%M:%S)" "$(( $(date +%s) - T_START ))" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+ONLY=()
+FORCE="${FORCE:-}"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --only) [[ $# -ge 2 ]] || die "--only needs a name"; IFS=', ' read -r -a more <<<"$2"; ONLY+=("${more[@]}"); shift 2 ;;
+    --only=*) IFS=', ' read -r -a more <<<"${1#--only=}"; ONLY+=("${more[@]}"); shift ;;
+    --force) FORCE=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+for n in "${ONLY[@]}"; do gs_image_ref "$n" >/dev/null || exit 2; done
+
+# ---------------------------------------------------------------------------- helpers
+# run_logged STEP FUNCTION [ARGS...]: output to logs/STEP.log; on failure name the step and the
+# log, show its tail, exit.
+run_logged() {
+  local step="$1"; shift
+  local logf="$LOGS/$step.log" t0 rc
+  t0=$(date +%s)
+  log "start $step (log: $logf)"
+  # in the background, in a process group of its own, so a signal to this script stops it at
+  # once (on_signal) instead of after the step
+  set -m
+  ( set -euo pipefail; "$@" ) >"$logf" 2>&1 </dev/null &
+  CHILD=$!
+  set +m +e
+  wait "$CHILD"
+  rc=$?
+  set -e
+  CHILD=""
+  if [[ $rc -ne 0 ]]; then
+    log "FAILED step '$step' after $(( $(date +%s) - t0 ))s (exit $rc). Log: $logf -- last lines:"
+    tail -n 30 "$logf" | sed 's/^/    /' >&2 || true
+    exit "$rc"
+  fi
+  log "done  $step in $(( $(date +%s) - t0 ))s"
+}
+
+record_timing() { # KEY SECONDS
+  local tmp; tmp="$(mktemp)"
+  if [[ -s "$TIMINGS" ]] && jq -e . "$TIMINGS" >/dev/null 2>&1; then
+    jq --arg k "$1" --argjson v "$2" '.[$k]=$v' "$TIMINGS" >"$tmp"
+  else
+    jq -n --arg k "$1" --argjson v "$2" '{($k):$v}' >"$tmp"
+  fi
+  mv "$tmp" "$TIMINGS"
+}
+
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null; }
+image_inputs() { docker image inspect -f "{{index .Config.Labels \"$GS_LABEL_INPUTS\"}}" "$1" 2>/dev/null; }
+hash_files() { # FILE... -> hash of names + contents (directories recursively)
+  local f
+  for f in "$@"; do
+    if [[ -d "$f" ]]; then
+      (cd "$f" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+    else
+      printf '%s ' "$(basename "$f")"; sha256sum <"$f"
+    fi
+  done | sha256sum | cut -c1-16
+}
+
+# Host CA bundle and proxy settings for the build containers only (pip over HTTPS through this
+# machine's egress needs the host's CA); written to the build mount, never into an image.
+prepare_build_env() { # DIR
+  local d="$1" v
+  mkdir -p "$d"
+  : >"$d/env.sh"
+  if [[ -s /etc/ssl/certs/ca-certificates.crt ]]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$d/ca.pem"
+    echo 'export PIP_CERT=/mnt/gs-build/ca.pem SSL_CERT_FILE=/mnt/gs-build/ca.pem REQUESTS_CA_BUNDLE=/mnt/gs-build/ca.pem' >>"$d/env.sh"
+  fi
+  for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_DEFAULT_TIMEOUT; do
+    [[ -n "${!v:-}" ]] && printf 'export %s=%q\n' "$v" "${!v}" >>"$d/env.sh"
+  done
+  echo 'export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_CACHE_DIR=/mnt/gs-pip' >>"$d/env.sh"
+}
+
+CHILD=""
+on_signal() {
+  trap - INT TERM
+  log "interrupted: stopping the running step"
+  [[ -n "$CHILD" ]] && kill -TERM -- "-$CHILD" 2>/dev/null
+  local c
+  for c in $(docker ps -a --filter name=gs-imgbuild- --format '{{.Names}}' 2>/dev/null | grep -E -- "-$$\$" || true); do
+    docker rm -f "$c" >/dev/null 2>&1 || true
+  done
+  exit 130
+}
+trap on_signal INT TERM
+
+# container_build NAME REF CHANGES...: run scripts/images/recipes/NAME.sh as root in a throwaway
+# container from the base image with $WORK/NAME (recipe, env.sh, ca.pem, ctx/) at /mnt/gs-build,
+# then commit it as REF with the given Dockerfile-style CHANGES (ENTRYPOINT, CMD, USER, ... and the
+# inputs label). CMD/ENTRYPOINT/USER/WORKDIR are always set explicitly so nothing of the build
+# container's own config leaks into the image.
+container_build() {
+  local name="$1" ref="$2"; shift 2
+  local d="$WORK/$name" c="gs-imgbuild-$name-$$" rc
+  cp "$GS_IMAGES_DIR/recipes/$name.sh" "$d/recipe.sh"
+  prepare_build_env "$d"
+  # (this runs in run_logged's subshell: its own EXIT trap removes the container on any exit)
+  trap 'docker rm -f '"$c"' >/dev/null 2>&1 || true' EXIT
+  docker rm -f "$c" >/dev/null 2>&1 || true
+  docker create --name "$c" --network bridge \
+    -v "$d:/mnt/gs-build:ro" \
+    -v "$GS_ICACHE/pip:/mnt/gs-pip" \
+    -v "$GS_ICACHE/apt/lists:/var/lib/apt/lists" \
+    -v "$APT_ARCHIVES:/var/cache/apt/archives" \
+    --user 0:0 --workdir / --entrypoint /bin/bash \
+    "$(gs_image_ref base)" -c '. /mnt/gs-build/env.sh && exec bash -euo pipefail -x /mnt/gs-build/recipe.sh' >/dev/null
+  set +e
+  docker start -a "$c"
+  rc=$?
+  set -e
+  [[ $rc -eq 0 ]] || { echo "recipe $name.sh failed in container $c (exit $rc)"; return "$rc"; }
+  local args=()
+  local ch
+  for ch in "$@"; do args+=(--change "$ch"); done
+  docker commit "${args[@]}" "$c" "$ref"
+  docker rm -f "$c" >/dev/null
+  docker image inspect -f 'committed {{.Id}} size {{.Size}}' "$ref"
+}
+
+COMMON_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8'
+
+# ---------------------------------------------------------------------------- base
+base_rootfs_key() {
+  { echo "$GS_DEBIAN_SUITE $GS_DEBIAN_MIRROR $GS_DEBIAN_SECURITY_MIRROR"; declare -f build_base_rootfs; } | gs_sha
+}
+build_base_rootfs() {
+  local dir="$GS_ICACHE/rootfs/base-$GS_DEBIAN_SUITE.d"
+  rm -rf "$dir"; mkdir -p "$dir"
+  debootstrap --variant=minbase --cache-dir="$APT_ARCHIVES" --include=ca-certificates,tini \
+    "$GS_DEBIAN_SUITE" "$dir" "$GS_DEBIAN_MIRROR"
+  cat >"$dir/etc/apt/sources.list" <<EOF
+deb $GS_DEBIAN_MIRROR $GS_DEBIAN_SUITE main
+deb $GS_DEBIAN_MIRROR $GS_DEBIAN_SUITE-updates main
+deb $GS_DEBIAN_SECURITY_MIRROR $GS_DEBIAN_SUITE-security main
+EOF
+  # container conventions: no recommends, no docs/man/translations, services never start on install
+  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$dir/etc/apt/apt.conf.d/90gateway-smoke"
+  cat >"$dir/etc/dpkg/dpkg.cfg.d/90gateway-smoke-nodoc" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+EOF
+  printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"; chmod 755 "$dir/usr/sbin/policy-rc.d"
+  chroot "$dir" groupadd -g 1000 app
+  chroot "$dir" useradd -u 1000 -g 1000 -m -d /home/app -s /bin/bash app
+  mkdir -p "$dir/app"; chown 1000:1000 "$dir/app"
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/archives/*.deb "$dir"/var/log/*.log \
+         "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/locale/* "$dir"/usr/share/info/*
+  # /proc, /sys, /dev contents come from the runtime
+  rm -rf "${dir:?}"/proc/* "${dir:?}"/sys/* 2>/dev/null || true
+  tar -C "$dir" --numeric-owner -cf "$ROOTFS_TAR.tmp" .
+  mv -f "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
+  rm -rf "$dir"
+  ls -l "$ROOTFS_TAR"
+}
+base_inputs() { echo "rootfs $(cat "$STAMPS/base-rootfs")"; declare -f import_base; }
+import_base() {
+  local ref="$1" key="$2"
+  docker import \
+    --change "$COMMON_ENV" \
+    --change 'CMD ["/bin/bash"]' \
+    --change "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/base" \
+    "$ROOTFS_TAR" "$ref"
+  docker image inspect -f 'imported {{.Id}} size {{.Size}}' "$ref"
+}
+step_base() {
+  local key
+  key="$(base_rootfs_key)"
+  if [[ -z "$FORCE" && -s "$ROOTFS_TAR" && "$(cat "$STAMPS/base-rootfs" 2>/dev/null)" == "$key" ]]; then
+    log "skip  base-rootfs (cached tarball $ROOTFS_TAR)"
+  else
+    command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap; scripts/airgap/host-prep.sh installs it)"
+    [[ $(id -u) -eq 0 ]] || die "debootstrap needs root"
+    run_logged base-rootfs build_base_rootfs
+    printf '%s' "$key" >"$STAMPS/base-rootfs"
+  fi
+  image_step base import_base
+}
+
+# ---------------------------------------------------------------------------- mock
+mock_ctx() {
+  local ctx="$WORK/mock/ctx"
+  rm -rf "$ctx"; mkdir -p "$ctx/mock"
+  cp "$GS_REPO_ROOT"/mock/*.ts "$ctx/mock/"
+  # the npm package's binary carries debug info: drop it (same code, ~20 MB smaller)
+  if command -v strip >/dev/null; then
+    strip --strip-debug -o "$ctx/node" "$GS_NODE_BIN"
+  else
+    cp "$GS_NODE_BIN" "$ctx/node"
+  fi
+}
+mock_inputs() { echo "tag $(gs_mock_tag)"; hash_files "$GS_NODE_BIN"; }
+build_mock() {
+  local ref="$1" key="$2"
+  mock_ctx
+  container_build mock "$ref" \
+    "$COMMON_ENV" 'ENV MOCK_HOST=0.0.0.0 MOCK_PORT=8089' \
+    'WORKDIR /app' 'USER 1000:1000' 'EXPOSE 8089' \
+    'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/node", "/app/mock/main.ts"]' \
+    'CMD ["--host", "0.0.0.0", "--port", "8089"]' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/mock"
+}
+
+# ---------------------------------------------------------------------------- llm-proxy
+# Built here rather than reusing setup-local's binary: the upstream image is built with
+# `-tags postgres` (POSTGRES_SUPPORT=true), which the chart's DB_DRIVER=postgres needs.
+LLM_PROXY_TAGS="postgres"
+LLM_PROXY_OUT="$GS_ICACHE/llm-proxy/$GS_LLM_PROXY_VERSION"
+llm_proxy_bin_key() { { echo "$GS_LLM_PROXY_VERSION $LLM_PROXY_TAGS $(go version 2>/dev/null)"; declare -f build_llm_proxy_bin; } | gs_sha; }
+build_llm_proxy_bin() {
+  command -v go >/dev/null || { echo "go is not on PATH"; return 1; }
+  command -v gcc >/dev/null || { echo "gcc is missing (CGO for SQLite): bash scripts/setup-local.sh apt"; return 1; }
+  go version
+  # A wrapper module that requires exactly this version (see scripts/setup-local.sh: the Go proxy
+  # here refuses the module's version list, which `go install mod@version` asks for).
+  local wrap="$GS_ICACHE/src/llm-proxy-wrapper" src
+  rm -rf "$wrap"; mkdir -p "$wrap"; cd "$wrap"
+  go mod init gateway-smoke.local/llm-proxy-image
+  go get "$GS_LLM_PROXY_MODULE/cmd/proxy@$GS_LLM_PROXY_VERSION"
+  rm -rf "$LLM_PROXY_OUT.tmp"; mkdir -p "$LLM_PROXY_OUT.tmp/bin" "$LLM_PROXY_OUT.tmp/scripts" "$LLM_PROXY_OUT.tmp/internal/database" "$LLM_PROXY_OUT.tmp/web"
+  CGO_ENABLED=1 go build -tags "$LLM_PROXY_TAGS" -trimpath -ldflags "-w" -o "$LLM_PROXY_OUT.tmp/bin/llm-proxy" "$GS_LLM_PROXY_MODULE/cmd/proxy"
+  # the files the binary reads at run time, from the same module version (as upstream's image has them)
+  src="$(go list -m -f '{{.Dir}}' "$GS_LLM_PROXY_MODULE")"
+  cp "$src/scripts/schema.sql" "$LLM_PROXY_OUT.tmp/scripts/"
+  cp -r "$src/internal/database/migrations" "$LLM_PROXY_OUT.tmp/internal/database/"
+  cp -r "$src/web/templates" "$LLM_PROXY_OUT.tmp/web/"
+  [[ -d "$src/web/static" ]] && cp -r "$src/web/static" "$LLM_PROXY_OUT.tmp/web/"
+  chmod -R u+w,a+rX "$LLM_PROXY_OUT.tmp"
+  find "$LLM_PROXY_OUT.tmp/internal" -name '*_test.go' -delete
+  rm -rf "$LLM_PROXY_OUT"; mv "$LLM_PROXY_OUT.tmp" "$LLM_PROXY_OUT"
+  ldd "$LLM_PROXY_OUT/bin/llm-proxy" || true
+  "$LLM_PROXY_OUT/bin/llm-proxy" --help 2>&1 | head -5 || true
+}
+llm_proxy_inputs() { echo "$GS_LLM_PROXY_VERSION"; hash_files "$LLM_PROXY_OUT"; }
+step_llm_proxy_bin() {
+  local key; key="$(llm_proxy_bin_key)"
+  if [[ -z "$FORCE" && -x "$LLM_PROXY_OUT/bin/llm-proxy" && "$(cat "$STAMPS/llm-proxy-bin" 2>/dev/null)" == "$key" ]]; then
+    log "skip  llm-proxy-bin (cached $LLM_PROXY_OUT)"
+  else
+    run_logged llm-proxy-bin build_llm_proxy_bin
+    printf '%s' "$key" >"$STAMPS/llm-proxy-bin"
+  fi
+}
+build_llm_proxy() {
+  local ref="$1" key="$2"
+  rm -rf "$WORK/llm-proxy/ctx"; mkdir -p "$WORK/llm-proxy"
+  cp -a "$LLM_PROXY_OUT" "$WORK/llm-proxy/ctx"
+  container_build llm-proxy "$ref" \
+    "$COMMON_ENV" \
+    'ENV PATH=/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LISTEN_ADDR=:8080 DATABASE_PATH=/app/data/llm-proxy.db ADMIN_UI_API_BASE_URL=http://localhost:8080' \
+    'WORKDIR /app' 'USER 1000:1000' 'EXPOSE 8080' \
+    'VOLUME ["/app/data", "/app/logs", "/app/config", "/app/certs"]' \
+    'ENTRYPOINT ["/usr/bin/tini", "--", "/app/bin/llm-proxy"]' \
+    'CMD ["server"]' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/llm-proxy org.opencontainers.image.version=$GS_LLM_PROXY_VERSION"
+}
+
+# ---------------------------------------------------------------------------- litellm
+litellm_inputs() { echo "litellm[proxy]==$GS_LITELLM_VERSION prisma==$GS_PRISMA_PY_VERSION"; hash_files "$GS_IMAGES_DIR/files/litellm-entrypoint.sh"; }
+build_litellm() {
+  local ref="$1" key="$2"
+  rm -rf "$WORK/litellm/ctx"; mkdir -p "$WORK/litellm/ctx"
+  cp "$GS_IMAGES_DIR/files/litellm-entrypoint.sh" "$WORK/litellm/ctx/"
+  printf 'litellm[proxy]==%s\nprisma==%s\nredis\n' "$GS_LITELLM_VERSION" "$GS_PRISMA_PY_VERSION" >"$WORK/litellm/ctx/requirements.in"
+  container_build litellm "$ref" \
+    "$COMMON_ENV" \
+    'ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True' \
+    'WORKDIR /app' 'USER 1000:1000' 'EXPOSE 4000' \
+    'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/litellm-entrypoint"]' \
+    'CMD []' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/litellm org.opencontainers.image.version=$GS_LITELLM_VERSION"
+}
+
+# ---------------------------------------------------------------------------- postgres
+postgres_inputs() { hash_files "$GS_IMAGES_DIR/files/postgres-entrypoint.sh"; }
+build_postgres() {
+  local ref="$1" key="$2"
+  rm -rf "$WORK/postgres/ctx"; mkdir -p "$WORK/postgres/ctx"
+  cp "$GS_IMAGES_DIR/files/postgres-entrypoint.sh" "$WORK/postgres/ctx/"
+  container_build postgres "$ref" \
+    "$COMMON_ENV" \
+    'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PGDATA=/var/lib/postgresql/data' \
+    'WORKDIR /var/lib/postgresql' 'USER 999:999' 'EXPOSE 5432' \
+    'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint"]' \
+    'CMD []' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/postgres"
+}
+
+# ---------------------------------------------------------------------------- redis
+redis_inputs() { :; }
+build_redis() {
+  local ref="$1" key="$2"
+  mkdir -p "$WORK/redis/ctx"
+  container_build redis "$ref" \
+    "$COMMON_ENV" \
+    'WORKDIR /data' 'USER 999:999' 'EXPOSE 6379' \
+    'ENTRYPOINT ["/usr/bin/tini", "--"]' \
+    'CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no"]' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/redis"
+}
+
+# ---------------------------------------------------------------------------- probe
+probe_inputs() { :; }
+build_probe() {
+  local ref="$1" key="$2"
+  mkdir -p "$WORK/probe/ctx"
+  container_build probe "$ref" \
+    "$COMMON_ENV" \
+    'WORKDIR /home/app' 'USER 1000:1000' \
+    'ENTRYPOINT ["/usr/bin/tini", "--"]' \
+    'CMD ["sleep", "infinity"]' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/probe"
+}
+
+# ---------------------------------------------------------------------------- driver
+declare -A STATUS SECS
+# image_step NAME BUILD_FN: build REF unless an image with the same inputs hash exists.
+image_step() {
+  local name="$1" fn="$2" ref key inputs_fn t0
+  ref="$(gs_image_ref "$name")"
+  inputs_fn="${name//-/_}_inputs"
+  key="$( {
+      echo "$ref"
+      [[ "$name" == base ]] || echo "base $(image_id "$(gs_image_ref base)")"
+      "$inputs_fn"
+      declare -f "$fn"
+      [[ "$name" == base ]] || { declare -f container_build; cat "$GS_IMAGES_DIR/recipes/$name.sh"; }
+    } | gs_sha )"
+  if [[ -z "$FORCE" && "$(image_inputs "$ref")" == "$key" ]]; then
+    log "skip  $name: $ref is up to date ($key)"
+    STATUS[$name]=cached; SECS[$name]=0
+    return 0
+  fi
+  t0=$(date +%s)
+  run_logged "image-$name" "$fn" "$ref" "$key"
+  STATUS[$name]=built; SECS[$name]=$(( $(date +%s) - t0 ))
+  record_timing "image_$name" "${SECS[$name]}"
+}
+
+main() {
+  command -v docker >/dev/null || die "docker is not installed (bash scripts/airgap/host-prep.sh)"
+  docker info >/dev/null 2>&1 || die "docker is not running (bash scripts/airgap/host-prep.sh)"
+  command -v jq >/dev/null || die "jq is missing (apt-get install jq)"
+  [[ -x "$GS_NODE_BIN" ]] || die "no Node binary at $GS_NODE_BIN (run npm ci)"
+
+  local want=()
+  if [[ ${#ONLY[@]} -gt 0 ]]; then want=("${ONLY[@]}"); else read -r -a want <<<"$(gs_image_names)"; fi
+  log "cache: $GS_ICACHE; images: ${want[*]}"
+
+  # the base first, whenever anything needs it
+  step_base
+  local n
+  for n in "${want[@]}"; do
+    case "$n" in
+      base) ;;
+      mock) image_step mock build_mock ;;
+      llm-proxy) step_llm_proxy_bin; image_step llm-proxy build_llm_proxy ;;
+      litellm) image_step litellm build_litellm ;;
+      postgres) image_step postgres build_postgres ;;
+      redis) image_step redis build_redis ;;
+      probe) image_step probe build_probe ;;
+    esac
+  done
+
+  local total=$(( $(date +%s) - T_START )) built=0 shown=("base") json="{}"
+  for n in "${want[@]}"; do [[ "$n" == base ]] || shown+=("$n"); done
+  printf '%-34s %-19s %9s  %-7s %5s\n' IMAGE ID SIZE STATUS SECS
+  for n in "${shown[@]}"; do
+    local ref id size mb
+    ref="$(gs_image_ref "$n")"
+    id="$(image_id "$ref")"; size="$(docker image inspect -f '{{.Size}}' "$ref")"
+    mb="$(awk -v s="$size" 'BEGIN{printf "%.1f MB", s/1000000}')"
+    [[ "${STATUS[$n]:-}" == built ]] && built=$((built + 1))
+    printf '%-34s %-19s %9s  %-7s %5s\n' "$ref" "${id:7:12}" "$mb" "${STATUS[$n]:-?}" "${SECS[$n]:-0}"
+    json="$(jq --arg n "$n" --arg r "$ref" --arg i "$id" --argjson s "$size" --arg st "${STATUS[$n]:-?}" --argjson t "${SECS[$n]:-0}" \
+      '.[$n]={ref:$r,id:$i,size:$s,status:$st,seconds:$t}' <<<"$json")"
+  done
+  printf '%s\n' "$json" >"$GS_ICACHE/last-build.json"
+  record_timing last_total_seconds "$total"
+  if [[ $built -eq 0 ]]; then record_timing warm_total_seconds "$total"; fi
+  if [[ $built -eq ${#shown[@]} ]]; then record_timing cold_total_seconds "$total"; fi
+  log "finished in ${total}s ($built built, $(( ${#shown[@]} - built )) up to date); result: $GS_ICACHE/last-build.json"
+}
+main

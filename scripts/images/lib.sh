@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# Shared settings for scripts/images/*.sh: image names, tags and cache paths. Source it.
+#
+# The images are local only (no registry): tags are never `latest`, and every tag is either a
+# pinned upstream version or a content hash, so `kind load docker-image <ref>` and
+# imagePullPolicy IfNotPresent/Never always mean "this exact build".
+#
+#   source scripts/images/lib.sh
+#   gs_image_ref mock        # -> gateway-smoke/mock:<12-hex hash of mock/*.ts + node version>
+#   gs_image_names           # -> base mock llm-proxy litellm postgres redis probe
+#   gs_cluster_image_names   # -> the ones pods run (all but base)
+
+GS_IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+GS_REPO_ROOT="$(cd "$GS_IMAGES_DIR/../.." && pwd)"
+
+GS_CACHE_ROOT="${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}"
+GS_ICACHE="$GS_CACHE_ROOT/images"          # everything this build writes (outside git)
+GS_IMAGE_PREFIX="${GS_IMAGE_PREFIX:-gateway-smoke}"
+GS_DEBIAN_SUITE="bookworm"
+GS_DEBIAN_MIRROR="${GS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+GS_DEBIAN_SECURITY_MIRROR="${GS_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
+GS_NODE_BIN="${GS_NODE_BIN:-$GS_REPO_ROOT/node_modules/node/bin/node}"
+GS_LABEL_INPUTS="io.gateway-smoke.inputs"   # image label holding the hash of everything it was built from
+
+# Pinned versions come from scripts/setup-local.sh (the one place they are set), so the images
+# run exactly what `--target local` runs. An environment override wins, as it does there.
+gs_setup_local_pin() { # VAR -> the default in setup-local.sh's VAR="${VAR:-default}"
+  local var="$1" v
+  v="$(sed -n "s/^${var}=\"\${${var}:-\([^}]*\)}\".*/\1/p" "$GS_REPO_ROOT/scripts/setup-local.sh" 2>/dev/null | head -1)"
+  [[ -n "$v" ]] || { echo "gateway-smoke images: cannot read the pinned $var from scripts/setup-local.sh" >&2; return 1; }
+  printf '%s\n' "$v"
+}
+GS_LLM_PROXY_MODULE="github.com/sofatutor/llm-proxy"
+GS_LLM_PROXY_VERSION="${LLM_PROXY_VERSION:-$(gs_setup_local_pin LLM_PROXY_VERSION)}"
+GS_LITELLM_VERSION="${LITELLM_VERSION:-$(gs_setup_local_pin LITELLM_VERSION)}"
+GS_PRISMA_PY_VERSION="${PRISMA_PY_VERSION:-$(gs_setup_local_pin PRISMA_PY_VERSION)}"
+
+gs_image_names() { echo base mock llm-proxy litellm postgres redis probe; }
+gs_cluster_image_names() { echo mock llm-proxy litellm postgres redis probe; }
+
+gs_sha() { sha256sum | cut -c1-12; }
+
+# The mock's tag: a hash of mock/*.ts (names and contents) and the Node version that runs them.
+gs_mock_tag() {
+  local f ver
+  ver="$("$GS_NODE_BIN" --version 2>/dev/null)" || { echo "gateway-smoke images: $GS_NODE_BIN does not run (npm ci?)" >&2; return 1; }
+  {
+    echo "node $ver"
+    for f in $(cd "$GS_REPO_ROOT/mock" && ls -1 -- *.ts | LC_ALL=C sort); do
+      printf '== %s\n' "$f"; cat "$GS_REPO_ROOT/mock/$f"
+    done
+  } | gs_sha
+}
+
+gs_image_ref() { # NAME -> repository:tag
+  local p="$GS_IMAGE_PREFIX"
+  case "$1" in
+    base)      echo "$p/base:$GS_DEBIAN_SUITE" ;;
+    mock)      echo "$p/mock:$(gs_mock_tag)" ;;
+    llm-proxy) echo "$p/llm-proxy:$GS_LLM_PROXY_VERSION" ;;
+    litellm)   echo "$p/litellm:$GS_LITELLM_VERSION" ;;
+    postgres)  echo "$p/postgres:15" ;;
+    redis)     echo "$p/redis:7" ;;
+    probe)     echo "$p/probe:1" ;;
+    *) echo "gateway-smoke images: unknown image '$1' (known: $(gs_image_names))" >&2; return 1 ;;
+  esac
+}
