@@ -2,6 +2,7 @@
 // vitest's results into check verdicts. Suite-level "not applicable" and "environment" verdicts
 // are decided here from the capabilities, so a suite that cannot apply never runs.
 import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { CliOptions, Reporter, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { type Capabilities, isNotApplicable, type SuiteName } from './profiles/types.ts';
@@ -90,12 +91,19 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
         const name = test.fullName.replace(new RegExp(`^${suite} > `), '');
         if (r.state === 'passed') checks.push({ name, verdict: 'pass', durationMs });
         else if (r.state === 'failed')
-          checks.push({ name, verdict: 'fail', durationMs, message: mask(r.errors.map((e) => e.message).join('\n')) });
+          checks.push({ name, verdict: 'fail', durationMs, message: mask(stripVTControlCharacters(r.errors.map((e) => e.message).join('\n'))) });
         else if (r.state === 'skipped') checks.push({ name, durationMs, ...checkFromSkipNote(r.note) });
         else checks.push({ name, verdict: 'fail', durationMs, message: 'did not finish' });
       }
       // Errors outside tests (a failing beforeAll, an import error) must fail the suite, not vanish.
-      for (const e of mod.errors()) checks.push({ name: 'suite setup', verdict: 'fail', durationMs: 0, message: mask(e.message) });
+      const setupErrors = [...mod.errors(), ...[...mod.children.allSuites()].flatMap((s) => s.errors())];
+      for (const e of setupErrors) {
+        checks.unshift({ name: 'suite setup', verdict: 'fail', durationMs: 0, message: mask(stripVTControlCharacters(e.message)) });
+      }
+      if (setupErrors.length) {
+        // Tests that never ran because setup failed say so, instead of "skipped without a reason".
+        for (const c of checks) if (c.message?.startsWith('skipped without a reason')) c.message = 'not run: the suite setup failed';
+      }
       const durationMs = mod.diagnostic().duration;
       results.set(suite, {
         suite,

@@ -10,6 +10,7 @@
 // - It reads ./.env and writes ./data/audit.log relative to its cwd: it runs in `workDir`.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { request } from 'undici';
 import { getFreePort, startProcess, type ManagedProcess } from './process.ts';
 import { localPaths, requireComponent } from './paths.ts';
 
@@ -32,6 +33,8 @@ export type LlmProxyOptions = {
 
 export type LlmProxyHandle = {
   baseUrl: string;
+  /** e.g. "llm-proxy v0.1.3 (GET /health says 0.1.0)": the module version built and what it reports. */
+  version: string;
   /** Prometheus text format (GET /metrics is JSON). */
   metricsUrl: string;
   port: number;
@@ -41,6 +44,9 @@ export type LlmProxyHandle = {
 };
 
 /** OPENAI_API_URL wants scheme+host[:port]; llm-proxy appends the client's /v1/... path itself. */
+/** The Go module version setup-local.sh builds (kept in step with LLM_PROXY_VERSION there). */
+export const LLM_PROXY_MODULE_VERSION = 'v0.1.3';
+
 export function upstreamBase(mockUrl: string): string {
   return mockUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
 }
@@ -93,8 +99,16 @@ export async function startLlmProxy(opts: LlmProxyOptions): Promise<LlmProxyHand
     await proc.stop(2_000).catch(() => {});
     throw err;
   }
+  let reported = 'unknown';
+  try {
+    const res = await request(`${baseUrl}/health`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
+    reported = String(((await res.body.json()) as { version?: unknown }).version ?? 'unknown');
+  } catch {
+    /* version is informative only */
+  }
   return {
     baseUrl,
+    version: `llm-proxy ${opts.bin ? '(custom binary)' : LLM_PROXY_MODULE_VERSION} (GET /health says ${reported})`,
     metricsUrl: `${baseUrl}/metrics/prometheus`,
     port,
     pid: proc.pid,

@@ -170,3 +170,8 @@ export function litellmKeysBlockedReason(paths = localPaths()): string | undefin
   if (!st.ok) return `Prisma engines unavailable: \`${st.command}\` failed: ${st.error ?? `exit ${st.exitCode}`}`;
   return undefined;
 }
+
+/** Async form of litellmKeysBlockedReason (what the local target awaits). */
+export async function prismaBlocker(paths = localPaths()): Promise<string | undefined> {
+  return litellmKeysBlockedReason(paths);
+}

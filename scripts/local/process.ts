@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, readdirSync, mkdirSync } from 'node:
 import { createServer, connect } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { request } from 'undici';
 
 export type StartOptions = {
@@ -61,10 +61,21 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // Synchronous last resort when the harness exits without calling stop() (crash, process.exit).
-  // Signal handling (Ctrl-C -> orderly stop) belongs to the CLI; it should call stopAll().
   process.on('exit', () => {
     for (const p of live) p.killGroupSync('SIGKILL');
   });
+  // Our children lead their own process groups, so a terminal's Ctrl-C does not reach them. When
+  // nobody else handles the signal (the CLI should: orderly stopAll()), SIGTERM the groups and
+  // then die of the signal as Node would have.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = () => {
+      if (process.listenerCount(sig) > 1) return; // someone else does an orderly shutdown
+      for (const p of live) p.killGroupSync('SIGTERM');
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
+    };
+    process.on(sig, handler);
+  }
 }
 
 export class ProcessError extends Error {
@@ -90,7 +101,7 @@ export class ManagedProcess {
   private readonly secrets: string[];
   private stopping: Promise<void> | undefined;
 
-  constructor(name: string, command: string, sub: ResultPromise, logFile: string, secrets: string[]) {
+  constructor(name: string, command: string, sub: Subprocess, logFile: string, secrets: string[]) {
     if (sub.pid === undefined) throw new Error(`${name}: spawn failed (no pid) for ${command}`);
     this.name = name;
     this.command = command;
@@ -255,13 +266,15 @@ function errText(err: unknown): string {
 export async function startProcess(opts: StartOptions): Promise<ManagedProcess> {
   installExitHook();
   mkdirSync(dirname(opts.logFile), { recursive: true });
-  const fd = openSync(opts.logFile, 'a');
+  // A raw descriptor is inherited by the child (output does not flow through this process, so the
+  // log keeps filling even if we hang). execa's types accept only literal fd numbers, hence the cast.
+  const fd = openSync(opts.logFile, 'a') as 3;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
   const secrets = [...(opts.secretEnv ?? []).map((n) => env[n] ?? process.env[n] ?? ''), ...(opts.redact ?? [])].filter(Boolean);
-  let sub: ResultPromise;
+  let sub: Subprocess;
   try {
-    sub = execa(opts.command, opts.args ?? [], {
+    const child = execa(opts.command, opts.args ?? [], {
       cwd: opts.cwd,
       env,
       extendEnv: opts.inheritEnv ?? false,
@@ -275,6 +288,7 @@ export async function startProcess(opts: StartOptions): Promise<ManagedProcess> 
       uid: opts.uid,
       gid: opts.gid,
     });
+    sub = child;
   } catch (err) {
     closeSync(fd);
     throw new Error(`${opts.name}: cannot start ${opts.command}: ${errText(err)}`);
@@ -309,8 +323,11 @@ export function getFreePort(): Promise<number> {
   });
 }
 
-/** Opens a TCP connection, optionally writes `send`, resolves with what came back (or '' on connect). */
-export function tcpExchange(host: string, port: number, send?: string, timeoutMs = 2_000): Promise<string> {
+/**
+ * Opens a TCP connection, optionally writes `send`, resolves with what came back: after the first
+ * line, or once the answer contains `until` (or '' right on connect when nothing is sent).
+ */
+export function tcpExchange(host: string, port: number, send?: string, until?: string, timeoutMs = 2_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const sock = connect({ host, port });
     let data = '';
@@ -327,7 +344,7 @@ export function tcpExchange(host: string, port: number, send?: string, timeoutMs
     });
     sock.on('data', (b) => {
       data += b.toString('utf8');
-      if (data.includes('\n')) done();
+      if (until === undefined ? data.includes('\n') : data.includes(until)) done();
     });
   });
 }

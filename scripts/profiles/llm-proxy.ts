@@ -19,6 +19,9 @@ export const llmProxy: ChartProfile = {
     secrets: { create: true, data: { managementToken: w.adminKey } },
   }),
   local: 'llm-proxy',
+  knownDefects: [
+    'v0.1.3: a revoked token without max_requests keeps working for up to 5 minutes: token validation is cached (internal/token/cache.go, TTL 5 min) and revocation (DELETE /manage/tokens/{id}) does not invalidate the cache; tokens with max_requests are re-checked against the store and refused at once.',
+  ],
   capabilities: {
     health: {
       live: { path: '/live', status: 200, bodyIncludes: 'alive' },

@@ -288,7 +288,7 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
       model: plan.model,
       ...(replicaUrls.length > 1 ? { replicaUrls } : {}),
       mock: { url: mockUrl, providerKey },
-      standIn: chart.label.startsWith('fixture'),
+      standIn: chart.label.startsWith('fixture') && profile.standInLimits !== undefined,
       environment,
       cluster: {
         kubeconfig,

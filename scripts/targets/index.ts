@@ -1,9 +1,9 @@
-import { EnvironmentError } from '../errors.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
 import { checkTools, type ToolName } from '../tools.ts';
 import type { ProvisionedTarget } from './types.ts';
 import { diagnoseCluster, provisionCluster } from './cluster.ts';
+import { diagnoseLocal, provisionLocal } from './local.ts';
 import { provisionUrl } from './url.ts';
 
 /** How each target is made reachable; each returns the same Target shape. */
@@ -13,13 +13,6 @@ export interface Provisioner {
   /** Gathers evidence into dir before cleanup; returns what it wrote, relative to the report dir. */
   diagnose?(plan: RunPlan, ctx: RunContext, dir: string): Promise<string | undefined>;
 }
-
-const notBuiltYet = (kind: string): Provisioner => ({
-  tools: [],
-  provision: () => {
-    throw new EnvironmentError(`--target ${kind} is not available in this version of gateway-smoke yet. Use --target url.`);
-  },
-});
 
 export async function provisioner(plan: RunPlan): Promise<Provisioner> {
   switch (plan.target) {
@@ -31,7 +24,7 @@ export async function provisioner(plan: RunPlan): Promise<Provisioner> {
     case 'existing':
       return { tools: ['helm', 'kubectl'], provision: provisionCluster, diagnose: diagnoseCluster };
     case 'local':
-      return notBuiltYet(plan.target);
+      return { tools: [], provision: provisionLocal, diagnose: diagnoseLocal };
   }
 }
 

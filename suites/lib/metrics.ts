@@ -22,26 +22,17 @@ export function parseScrape(text: string): Scrape {
   const families = new Set<string>();
   for (const family of parsePrometheusTextFormat(text)) {
     families.add(family.name);
+    if (family.type === 'HISTOGRAM' || family.type === 'SUMMARY') {
+      // The parser folds histogram series of different label sets together, so only the family's
+      // existence is taken from it; the counters this suite measures are plain samples.
+      for (const suffix of ['_count', '_sum', ...(family.type === 'HISTOGRAM' ? ['_bucket'] : [])]) families.add(family.name + suffix);
+      continue;
+    }
     for (const m of family.metrics) {
-      const labels = JSON.stringify(m.labels ?? {});
-      if (m.value !== undefined) {
-        const v = Number(m.value);
-        totals.set(family.name, (totals.get(family.name) ?? 0) + v);
-        series.set(`${family.name}${labels}`, v);
-      } else if (m.count !== undefined) {
-        // Histograms and summaries: their _count and _sum are what can be checked for movement.
-        for (const [suffix, raw] of [
-          ['_count', m.count],
-          ['_sum', m.sum],
-        ] as const) {
-          const v = Number(raw);
-          totals.set(family.name + suffix, (totals.get(family.name + suffix) ?? 0) + v);
-          series.set(`${family.name}${suffix}${labels}`, v);
-          families.add(family.name + suffix);
-        }
-        for (const [le, raw] of Object.entries(m.buckets ?? {})) series.set(`${family.name}_bucket${labels}le=${le}`, Number(raw));
-        families.add(`${family.name}_bucket`);
-      }
+      if (m.value === undefined) continue;
+      const v = Number(m.value);
+      totals.set(family.name, (totals.get(family.name) ?? 0) + v);
+      series.set(`${family.name}${JSON.stringify(m.labels ?? {})}`, v);
     }
   }
   return { totals, series, families };

@@ -1,0 +1,106 @@
+// The local target: the mock provider and the chart's own gateway software as processes on
+// loopback. Every process is stopped by the cleanup stack, on success, failure and Ctrl-C.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMock } from '../../mock/server.ts';
+import { startLiteLLM } from '../local/litellm.ts';
+import { startLlmProxy } from '../local/llm-proxy.ts';
+import { prismaBlocker } from '../local/paths.ts';
+import { startPostgres } from '../local/postgres.ts';
+import type { RunPlan } from '../plan.ts';
+import type { RunContext } from '../run-context.ts';
+import { mask, registerSecret } from '../secrets.ts';
+import type { ProvisionedTarget, Target } from './types.ts';
+
+const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}`;
+
+/** Logs live in a private temp dir (they may hold keys) and are copied, masked, into diagnostics. */
+let logDir: string | undefined;
+
+export async function provisionLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
+  const profile = plan.profile;
+  const adminKey = secret('sk-admin');
+  const providerKey = secret('sk-provider');
+  registerSecret(adminKey);
+  registerSecret(providerKey);
+  const work = await mkdtemp(join(tmpdir(), `gs-local-${profile.name}-`));
+  logDir = join(work, 'logs');
+  await mkdir(logDir, { recursive: true });
+  ctx.defer('remove local work directory', () => rm(work, { recursive: true, force: true }));
+
+  const mock = await ctx.phase('start mock provider', () => startMock({ quiet: true }));
+  ctx.defer('stop mock provider', () => mock.close());
+
+  const fingerprint: Record<string, string> = { 'mock provider': mock.url };
+  const environment: Target['environment'] = {};
+  let baseUrl: string;
+  let metricsUrl: string;
+  if (profile.local === 'llm-proxy') {
+    const gw = await ctx.phase('start llm-proxy (real, v0.1.3)', () =>
+      startLlmProxy({ mockUrl: mock.url, managementToken: adminKey, workDir: join(work, 'llm-proxy'), logFile: join(logDir!, 'llm-proxy.log') }),
+    );
+    ctx.defer('stop llm-proxy', () => gw.stop());
+    baseUrl = gw.baseUrl;
+    metricsUrl = gw.metricsUrl;
+    fingerprint['gateway'] = gw.version;
+  } else {
+    // Keys need Postgres through Prisma; where Prisma's engines cannot be had, keys and the
+    // per-key 429s are reported as environment, with the evidence, and LiteLLM runs without a DB.
+    const prisma = await prismaBlocker();
+    let databaseUrl: string | undefined;
+    if (prisma) {
+      environment.keys = prisma;
+      environment.ratelimit = prisma;
+      environment['health.postgres'] = prisma;
+    } else {
+      const pg = await ctx.phase('start PostgreSQL', () => startPostgres({ logFile: join(logDir!, 'postgres.log') }));
+      ctx.defer('stop PostgreSQL', () => pg.stop());
+      databaseUrl = pg.url;
+    }
+    const gw = await ctx.phase('start LiteLLM proxy (real, PyPI)', () =>
+      startLiteLLM({
+        mockUrl: mock.url,
+        masterKey: adminKey,
+        providerKey,
+        model: plan.model,
+        chart: profile.name === 'routeiq' ? 'routeiq' : 'litellm-proxy',
+        // routeiq's chart has no prometheus callback by default; the profile's values add it.
+        prometheus: true,
+        ...(databaseUrl ? { databaseUrl } : {}),
+        workDir: join(work, 'litellm'),
+        logFile: join(logDir!, 'litellm.log'),
+      }),
+    );
+    ctx.defer('stop LiteLLM proxy', () => gw.stop());
+    baseUrl = gw.baseUrl;
+    metricsUrl = gw.metricsUrl;
+    fingerprint['gateway'] = gw.version;
+  }
+  // LiteLLM is routeiq's proxy but not its app: what only the app has is a stand-in limit.
+  const standIn = profile.standInLimits !== undefined;
+  return {
+    target: {
+      kind: 'local',
+      chart: profile.name,
+      baseUrl,
+      adminKey,
+      model: plan.model,
+      metricsUrl,
+      mock: { url: mock.url, providerKey },
+      standIn,
+      environment,
+    },
+    fingerprint,
+  };
+}
+
+export async function diagnoseLocal(_plan: RunPlan, _ctx: RunContext, dir: string): Promise<string | undefined> {
+  if (!logDir) return undefined;
+  await mkdir(dir, { recursive: true });
+  const files = await readdir(logDir).catch(() => [] as string[]);
+  for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(logDir, f), 'utf8')));
+  await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
+  return 'diagnostics/';
+}
