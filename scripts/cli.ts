@@ -104,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
   const files = await writeReports(plan.reportDir, report);
   process.stderr.write(`\n${renderConsoleTable(report)}\n\n`);
   if (report.error) process.stderr.write(`Setup failed: ${mask(report.error)}\n`);
-  process.stderr.write(`Reports: ${files.junit}, ${files.markdown}\n`);
+  process.stderr.write(`Reports: ${files.junit}, ${files.markdown}, ${files.html}\n`);
   if (report.diagnostics) process.stderr.write(`Diagnostics: ${report.diagnostics}\n`);
   if (runFailed(report)) return ExitCode.suiteFailed;
   if (plan.strict && hasEnvironmentGaps(report)) return ExitCode.environment;

@@ -29,6 +29,10 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
     Object.assign(report.fingerprint, tools);
     const provisioned = await ctx.phase(`provision ${plan.target} target`, () => p.provision(plan, ctx));
     Object.assign(report.fingerprint, provisioned.fingerprint);
+    if (provisioned.target.standIn) {
+      // What only the chart's own app has cannot pass on a stand-in: say so, never green it.
+      provisioned.target.environment = { ...plan.profile.standInLimits, ...provisioned.target.environment };
+    }
     report.suites = await ctx.phase(`run suites (${plan.suites.join(', ')})`, () =>
       runSuites({
         suites: plan.suites,

@@ -82,12 +82,8 @@ install_apt() {
     as_root apt-get update
     as_root apt-get install -y --no-install-recommends "${APT_PACKAGES[@]}"
   fi
-  # Debian starts the packaged services on install where an init system runs; the harness
-  # runs its own throwaway servers on free loopback ports, so stop the system ones if they came up.
-  if command -v service >/dev/null; then
-    as_root service redis-server stop || true
-    as_root service postgresql stop || true
-  fi
+  # Debian may start its packaged services (5432, 6379) on install; they are left alone: the
+  # harness runs its own throwaway servers on free loopback ports, and others may use these.
 }
 
 # ---- llm-proxy --------------------------------------------------------------------------------
@@ -132,7 +128,7 @@ pick_python() {
   local c
   for c in "${PYTHON:-}" python3.11 python3.12 python3.13 python3; do
     [[ -n "$c" ]] || continue
-    if command -v "$c" >/dev/null && "$c" -c 'import sys, venv; sys.exit(0 if (3,9) <= sys.version_info[:2] < (3,14) else 1)' 2>/dev/null; then
+    if command -v "$c" >/dev/null && "$c" -c 'import sys, venv, ensurepip; sys.exit(0 if (3,9) <= sys.version_info[:2] < (3,14) else 1)' 2>/dev/null; then
       command -v "$c"; return 0
     fi
   done
@@ -144,7 +140,7 @@ check_litellm() {
     && test -x "$VENV/bin/litellm" && test -x "$VENV/bin/prisma"
 }
 install_litellm() {
-  local py; py="$(pick_python)" || die "no python3 (3.9-3.13) with venv found"
+  local py; py="$(pick_python)" || die "no python3 (3.9-3.13) with venv + ensurepip found (Debian: apt-get install python3-venv)"
   "$py" --version
   # Reuse a working venv (pip then only adds/changes what the pins changed); recreate a broken one.
   if ! { [[ -x "$VENV/bin/python" ]] && "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; }; then

@@ -49,8 +49,9 @@ export interface SuiteRunOptions {
   target: Target;
   capabilities: Capabilities;
   log: (line: string) => void;
-  /** Extra vitest reporters' output goes to stderr; default prints a line per check. */
   signal?: AbortSignal;
+  /** Print vitest's own progress (default); the project's tests turn it off. */
+  echo?: boolean;
 }
 
 export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
@@ -71,7 +72,7 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
         root: PROJECT_ROOT,
         project: ['suites'],
         watch: false,
-        reporters: [collector, 'default'],
+        reporters: opts.echo === false ? [collector] : [collector, 'default'],
         provide: { suiteContext: { target: opts.target, capabilities: opts.capabilities } },
       } as CliOptions,
       undefined,

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { KeyApi, MetricsCapability } from '../scripts/profiles/types.ts';
 import { isNotApplicable } from '../scripts/profiles/types.ts';
 import { notApplicableNote, suiteContext } from './lib/context.ts';
-import { http } from './lib/http.ts';
+import { authRefusal, http } from './lib/http.ts';
 import { createKey } from './lib/keys.ts';
 import { decreased, type Scrape, scrape } from './lib/metrics.ts';
 
@@ -39,7 +39,14 @@ describe('metrics', () => {
       });
     for (let i = 0; i < SUCCESSES; i++) {
       const r = await send();
-      if (r.status !== 200) throw new Error(`request ${i + 1} of ${SUCCESSES} failed (HTTP ${r.status}), so counters cannot be checked: ${r.text.slice(0, 200)}`);
+      if (r.status !== 200) {
+        const auth = authRefusal(r);
+        throw new Error(
+          auth
+            ? `Admin auth is broken: ${auth}`
+            : `request ${i + 1} of ${SUCCESSES} failed (HTTP ${r.status}), so counters cannot be checked: ${r.text.slice(0, 200)}`,
+        );
+      }
     }
     // The 429 comes from the provider, scripted on the mock, so it works on every chart. Gateways
     // may retry upstream (LiteLLM's client does): the rule holds until removed, so every attempt

@@ -41,7 +41,8 @@ function table(shots: Shot[]): string {
 
 async function credential(): Promise<{ token?: string; headers?: Record<string, string> }> {
   if (limit.flavour === 'envoy-global') return { headers: { [limit.userHeader]: runId() } };
-  const key = await createKey(capabilities.keys as KeyApi, target, { limit: limit.limit });
+  const keyLimit = limit.keyLimit === undefined ? limit.limit : limit.keyLimit;
+  const key = await createKey(capabilities.keys as KeyApi, target, keyLimit === null ? {} : { limit: keyLimit });
   return { token: key.key };
 }
 

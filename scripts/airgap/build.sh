@@ -110,6 +110,10 @@ go 1.23.11
 
 require $upstream ${KUBE_ROUTER_VERSION%%-*}
 
+// an old monolithic genproto in the graph makes googleapis/api/httpbody ambiguous; a
+// post-split genproto (which no longer has that package) resolves it
+require google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e
+
 replace $upstream => $KUBE_ROUTER_MODULE $KUBE_ROUTER_VERSION
 MOD
   printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/kube-router"\n' "$upstream" >tools.go
@@ -218,15 +222,14 @@ exec /usr/local/bin/$c.real "\$@"
 WRAP
     chmod 755 "$w/$c/usr/local/bin/$c"
   done
-  # Debian root + one binary: import the root with the binary appended
+  # Debian root + one binary, as a layer on top of debian-base (shared in the node image)
   for c in kube-proxy kube-router; do
-    local name; [[ $c == kube-proxy ]] && name="$(k8s_image kube-proxy)" || name="$KUBE_ROUTER_IMAGE"
-    ( tar -C "$OUT/base-rootfs" --numeric-owner -cf - . ; ) >"$w/$c.tar"
-    tar -C "$w/$c" --numeric-owner -rf "$w/$c.tar" ./usr/local/bin
-    docker import --change "ENTRYPOINT [\"/usr/local/bin/$c\"]" \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      "$w/$c.tar" "$name" >/dev/null
-    rm -f "$w/$c.tar"; echo "imported $name"
+    local name cid; [[ $c == kube-proxy ]] && name="$(k8s_image kube-proxy)" || name="$KUBE_ROUTER_IMAGE"
+    cid="$(docker create "$DEBIAN_BASE_IMAGE")"
+    docker cp "$w/$c/usr/local/bin/." "$cid:/usr/local/bin/"
+    docker commit --change "ENTRYPOINT [\"/usr/local/bin/$c\"]" --change 'CMD []' "$cid" "$name" >/dev/null
+    docker rm "$cid" >/dev/null
+    echo "committed $name"
   done
   # one tar with all of them, for preloading
   mapfile -t imgs < <(component_images)
@@ -285,7 +288,6 @@ build_node_base() {
   # iptables: Debian's default (nft) backend, like kube-proxy's and kube-router's images here
   tar -C "$r" --numeric-owner -c . | docker import \
     --change 'ENV container=docker' \
-    --change 'STOPSIGNAL SIGRTMIN+3' \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' \
     - "$NODE_IMAGE-base" >/dev/null
   rm -rf "$r"
@@ -364,7 +366,6 @@ build_node_image() {
   docker stop -t 10 "$c" >/dev/null
   docker commit \
     --change 'ENV container=docker' \
-    --change 'STOPSIGNAL SIGRTMIN+3' \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' \
     --change 'CMD []' \
     "$c" "$NODE_IMAGE" >/dev/null
@@ -372,6 +373,14 @@ build_node_image() {
 }
 
 # ------------------------------------------------------------------------ driver
+# A rebuilt input invalidates what is assembled from it.
+invalidate_downstream() {
+  case "$1" in
+    k8s|etcd|coredns|kube-router|local-path|pause|node-rootfs|base-rootfs)
+      rm -f "$STAMPS/images" "$STAMPS/node-base" "$STAMPS/node-image" ;;
+    images|node-base) rm -f "$STAMPS/node-image" ;;
+  esac
+}
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-12; }
 main() {
   local t0 ran=0; t0=$(now)
@@ -400,11 +409,11 @@ main() {
     step kube-router "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" build_kube_router
     step local-path "$LOCAL_PATH_VERSION" build_local_path
     step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause
-    step helm "$HELM_VERSION" build_helm
     wait "$bg" || die "a Debian root file system step failed (see $LOGS)"
     step images "$K8S_VERSION $scripts_hash" build_images
     step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base
-    step node-image "$K8S_VERSION $scripts_hash $manifests_hash $(docker image inspect -f '{{.Id}}' "$NODE_IMAGE-base")" build_node_image
+    step node-image "$K8S_VERSION $scripts_hash $manifests_hash" build_node_image
+    step helm "$HELM_VERSION" build_helm    # the harness needs it; the cluster does not
     local total=$(( $(now) - t0 ))
     if [[ "$before" -eq 0 ]]; then record_timing cold_build_seconds "$total"; fi
     if [[ ! -s "$CACHE/.ran-steps" ]]; then
@@ -426,7 +435,7 @@ main() {
         base-rootfs) step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ;;
         images) step images "$K8S_VERSION $scripts_hash" build_images ;;
         node-base) step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base ;;
-        node-image) step node-image "$K8S_VERSION $scripts_hash $manifests_hash $(docker image inspect -f '{{.Id}}' "$NODE_IMAGE-base")" build_node_image ;;
+        node-image) step node-image "$K8S_VERSION $scripts_hash $manifests_hash" build_node_image ;;
         *) die "unknown step $s" ;;
       esac
     done

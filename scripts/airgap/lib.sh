@@ -45,7 +45,7 @@ mkdir -p "$BIN" "$OUT" "$SRC" "$STAMPS" "$LOGS"
 
 export PATH="$BIN:$PATH"
 export GOTOOLCHAIN=local
-export GOFLAGS="${GOFLAGS:--p=2} -buildvcs=false"
+export GOFLAGS="${GATEWAY_SMOKE_GOFLAGS:--p=2} -buildvcs=false"   # 2 cores, shared
 export GOPATH="${GOPATH:-$HOME/go}"
 
 # ---- helpers -----------------------------------------------------------------------
@@ -88,6 +88,7 @@ step() {
   fi
   printf '%s' "$key" >"$stamp"
   echo "$name" >>"$CACHE/.ran-steps"
+  if declare -F invalidate_downstream >/dev/null; then invalidate_downstream "$name"; fi
   log "done  $name in $(( $(now) - t0 ))s"
   record_timing "step_$name" "$(( $(now) - t0 ))"
 }

@@ -79,7 +79,7 @@ YAML
 k -n "$NS" wait --for=condition=Ready pod/srv pod/cli --timeout=90s >/dev/null || { k -n "$NS" get pods -o wide >&2; }
 SRV_IP="$(k -n "$NS" get pod srv -o jsonpath='{.status.podIP}')"
 SVC_IP="$(k -n "$NS" get svc srv -o jsonpath='{.spec.clusterIP}')"
-get() { k -n "$NS" exec cli -- wget -q -O- -T "${2:-2}" "$1" 2>/dev/null; }
+get() { k -n "$NS" exec cli -- timeout "${2:-2}" wget -q -O- "$1" 2>/dev/null; }  # (busybox 1.35 wget -T segfaults)
 
 # ------------------------------------------------------------------ 2. DNS
 resolved="$(k -n "$NS" exec cli -- nslookup "srv.$NS.svc.cluster.local." 2>/dev/null | awk '/^Address/ {a=$NF} END {print a}')"
@@ -104,8 +104,16 @@ poll() { # until-state(open|closed) timeout-s : prints elapsed ms, returns 1 on 
   t0=$(ms)
   while :; do
     b="$(get "http://$SRV_IP:8080/" 1 || true)"
-    if [[ $want == open && "$b" == "gateway-smoke-ok" ]] || [[ $want == closed && "$b" != "gateway-smoke-ok" ]]; then
+    if [[ $want == open && "$b" == "gateway-smoke-ok" ]]; then
       echo $(( $(ms) - t0 )); return 0
+    fi
+    if [[ $want == closed && "$b" != "gateway-smoke-ok" ]]; then
+      local e=$(( $(ms) - t0 ))
+      # a real block, not a blip: two more attempts must fail too
+      if [[ "$(get "http://$SRV_IP:8080/" 1 || true)" != "gateway-smoke-ok" && \
+            "$(get "http://$SRV_IP:8080/" 1 || true)" != "gateway-smoke-ok" ]]; then
+        echo "$e"; return 0
+      fi
     fi
     now_=$(ms); (( now_ - t0 < limit )) || { echo $(( now_ - t0 )); return 1; }
     sleep 0.2

@@ -16,7 +16,8 @@
 # Usage: scripts/images/build-images.sh [--only NAME[,NAME...]] [--force] [-h]
 #   --only    build just these (and the base when it is missing or outdated); names: base mock
 #             llm-proxy litellm postgres redis probe
-#   --force   rebuild even when up to date (FORCE=1 does the same)
+#   --force   rebuild even when up to date (FORCE=1 does the same); with --only, just those
+#             images (the base too only when named)
 # Cached: each image carries a label with the hash of everything it is built from (recipe, files,
 # base image id, versions); a rerun with nothing changed only compares hashes. The llm-proxy
 # binary and the base root tarball have stamps of their own.
@@ -92,6 +93,12 @@ record_timing() { # KEY SECONDS
   mv "$tmp" "$TIMINGS"
 }
 
+forced() { # NAME: does --force apply to it?
+  [[ -n "$FORCE" ]] || return 1
+  [[ ${#ONLY[@]} -eq 0 ]] && return 0
+  local n; for n in "${ONLY[@]}"; do [[ "$n" == "$1" ]] && return 0; done
+  return 1
+}
 image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null; }
 image_inputs() { docker image inspect -f "{{index .Config.Labels \"$GS_LABEL_INPUTS\"}}" "$1" 2>/dev/null; }
 hash_files() { # FILE... -> hash of names + contents (directories recursively)
@@ -113,7 +120,7 @@ prepare_build_env() { # DIR
   : >"$d/env.sh"
   if [[ -s /etc/ssl/certs/ca-certificates.crt ]]; then
     cp /etc/ssl/certs/ca-certificates.crt "$d/ca.pem"
-    echo 'export PIP_CERT=/mnt/gs-build/ca.pem SSL_CERT_FILE=/mnt/gs-build/ca.pem REQUESTS_CA_BUNDLE=/mnt/gs-build/ca.pem' >>"$d/env.sh"
+    echo 'export PIP_CERT=/mnt/gs-build/ca.pem SSL_CERT_FILE=/mnt/gs-build/ca.pem REQUESTS_CA_BUNDLE=/mnt/gs-build/ca.pem NODE_EXTRA_CA_CERTS=/mnt/gs-build/ca.pem' >>"$d/env.sh"
   fi
   for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_DEFAULT_TIMEOUT; do
     [[ -n "${!v:-}" ]] && printf 'export %s=%q\n' "$v" "${!v}" >>"$d/env.sh"
@@ -153,15 +160,18 @@ container_build() {
     -v "$GS_ICACHE/apt/lists:/var/lib/apt/lists" \
     -v "$APT_ARCHIVES:/var/cache/apt/archives" \
     --user 0:0 --workdir / --entrypoint /bin/bash \
-    "$(gs_image_ref base)" -c '. /mnt/gs-build/env.sh && exec bash -euo pipefail -x /mnt/gs-build/recipe.sh' >/dev/null
+    "${REF[base]}" -c '. /mnt/gs-build/env.sh && exec bash -euo pipefail -x /mnt/gs-build/recipe.sh' >/dev/null
   set +e
   docker start -a "$c"
   rc=$?
   set -e
   [[ $rc -eq 0 ]] || { echo "recipe $name.sh failed in container $c (exit $rc)"; return "$rc"; }
-  local args=()
-  local ch
+  local args=() ch kv
   for ch in "$@"; do args+=(--change "$ch"); done
+  # labels the recipe decided (key=value lines in /etc/gateway-smoke/labels), e.g. what it found
+  while IFS= read -r kv; do
+    [[ "$kv" == *=* ]] && args+=(--change "LABEL $kv")
+  done < <(docker cp "$c:/etc/gateway-smoke/labels" - 2>/dev/null | tar -xO 2>/dev/null || true)
   docker commit "${args[@]}" "$c" "$ref"
   docker rm -f "$c" >/dev/null
   docker image inspect -f 'committed {{.Id}} size {{.Size}}' "$ref"
@@ -184,7 +194,9 @@ deb $GS_DEBIAN_MIRROR $GS_DEBIAN_SUITE-updates main
 deb $GS_DEBIAN_SECURITY_MIRROR $GS_DEBIAN_SUITE-security main
 EOF
   # container conventions: no recommends, no docs/man/translations, services never start on install
-  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$dir/etc/apt/apt.conf.d/90gateway-smoke"
+  # (and no pkgcache.bin/srcpkgcache.bin: ~80 MB per image that runs apt-get update)
+  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\nDir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' \
+    >"$dir/etc/apt/apt.conf.d/90gateway-smoke"
   cat >"$dir/etc/dpkg/dpkg.cfg.d/90gateway-smoke-nodoc" <<'EOF'
 path-exclude /usr/share/doc/*
 path-include /usr/share/doc/*/copyright
@@ -218,7 +230,7 @@ import_base() {
 step_base() {
   local key
   key="$(base_rootfs_key)"
-  if [[ -z "$FORCE" && -s "$ROOTFS_TAR" && "$(cat "$STAMPS/base-rootfs" 2>/dev/null)" == "$key" ]]; then
+  if ! forced base && [[ -s "$ROOTFS_TAR" && "$(cat "$STAMPS/base-rootfs" 2>/dev/null)" == "$key" ]]; then
     log "skip  base-rootfs (cached tarball $ROOTFS_TAR)"
   else
     command -v debootstrap >/dev/null || die "debootstrap is missing (apt-get install debootstrap; scripts/airgap/host-prep.sh installs it)"
@@ -230,10 +242,13 @@ step_base() {
 }
 
 # ---------------------------------------------------------------------------- mock
+# The mock's sources are snapshotted once per run (MOCK_SNAPSHOT, made in main) and both its tag
+# and its image come from that snapshot, so an edit during the build cannot mismatch them.
+MOCK_SNAPSHOT="$WORK/mock-snapshot"
 mock_ctx() {
   local ctx="$WORK/mock/ctx"
   rm -rf "$ctx"; mkdir -p "$ctx/mock"
-  cp "$GS_REPO_ROOT"/mock/*.ts "$ctx/mock/"
+  cp "$MOCK_SNAPSHOT"/*.ts "$ctx/mock/"
   # the npm package's binary carries debug info: drop it (same code, ~20 MB smaller)
   if command -v strip >/dev/null; then
     strip --strip-debug -o "$ctx/node" "$GS_NODE_BIN"
@@ -241,7 +256,7 @@ mock_ctx() {
     cp "$GS_NODE_BIN" "$ctx/node"
   fi
 }
-mock_inputs() { echo "tag $(gs_mock_tag)"; hash_files "$GS_NODE_BIN"; }
+mock_inputs() { echo "tag $(gs_mock_tag "$MOCK_SNAPSHOT")"; hash_files "$GS_NODE_BIN"; }
 build_mock() {
   local ref="$1" key="$2"
   mock_ctx
@@ -286,7 +301,7 @@ build_llm_proxy_bin() {
 llm_proxy_inputs() { echo "$GS_LLM_PROXY_VERSION"; hash_files "$LLM_PROXY_OUT"; }
 step_llm_proxy_bin() {
   local key; key="$(llm_proxy_bin_key)"
-  if [[ -z "$FORCE" && -x "$LLM_PROXY_OUT/bin/llm-proxy" && "$(cat "$STAMPS/llm-proxy-bin" 2>/dev/null)" == "$key" ]]; then
+  if ! forced llm-proxy && [[ -x "$LLM_PROXY_OUT/bin/llm-proxy" && "$(cat "$STAMPS/llm-proxy-bin" 2>/dev/null)" == "$key" ]]; then
     log "skip  llm-proxy-bin (cached $LLM_PROXY_OUT)"
   else
     run_logged llm-proxy-bin build_llm_proxy_bin
@@ -308,15 +323,19 @@ build_llm_proxy() {
 }
 
 # ---------------------------------------------------------------------------- litellm
-litellm_inputs() { echo "litellm[proxy]==$GS_LITELLM_VERSION prisma==$GS_PRISMA_PY_VERSION"; hash_files "$GS_IMAGES_DIR/files/litellm-entrypoint.sh"; }
+litellm_requirements() {
+  printf 'litellm[proxy]==%s\nprisma==%s\nprometheus_client==%s\nredis==%s\n' \
+    "$GS_LITELLM_VERSION" "$GS_PRISMA_PY_VERSION" "$GS_PROMETHEUS_CLIENT_VERSION" "$GS_REDIS_PY_VERSION"
+}
+litellm_inputs() { litellm_requirements; hash_files "$GS_IMAGES_DIR/files/litellm-entrypoint.sh"; }
 build_litellm() {
   local ref="$1" key="$2"
   rm -rf "$WORK/litellm/ctx"; mkdir -p "$WORK/litellm/ctx"
   cp "$GS_IMAGES_DIR/files/litellm-entrypoint.sh" "$WORK/litellm/ctx/"
-  printf 'litellm[proxy]==%s\nprisma==%s\nredis\n' "$GS_LITELLM_VERSION" "$GS_PRISMA_PY_VERSION" >"$WORK/litellm/ctx/requirements.in"
+  litellm_requirements >"$WORK/litellm/ctx/requirements.in"
   container_build litellm "$ref" \
     "$COMMON_ENV" \
-    'ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True' \
+    'ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True PRISMA_HOME_DIR=/opt/litellm/prisma-home' \
     'WORKDIR /app' 'USER 1000:1000' 'EXPOSE 4000' \
     'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/litellm-entrypoint"]' \
     'CMD []' \
@@ -365,20 +384,20 @@ build_probe() {
 }
 
 # ---------------------------------------------------------------------------- driver
-declare -A STATUS SECS
+declare -A STATUS SECS REF
 # image_step NAME BUILD_FN: build REF unless an image with the same inputs hash exists.
 image_step() {
   local name="$1" fn="$2" ref key inputs_fn t0
-  ref="$(gs_image_ref "$name")"
+  ref="${REF[$name]}"
   inputs_fn="${name//-/_}_inputs"
   key="$( {
       echo "$ref"
-      [[ "$name" == base ]] || echo "base $(image_id "$(gs_image_ref base)")"
+      [[ "$name" == base ]] || echo "base $(image_id "${REF[base]}")"
       "$inputs_fn"
       declare -f "$fn"
       [[ "$name" == base ]] || { declare -f container_build; cat "$GS_IMAGES_DIR/recipes/$name.sh"; }
     } | gs_sha )"
-  if [[ -z "$FORCE" && "$(image_inputs "$ref")" == "$key" ]]; then
+  if ! forced "$name" && [[ "$(image_inputs "$ref")" == "$key" ]]; then
     log "skip  $name: $ref is up to date ($key)"
     STATUS[$name]=cached; SECS[$name]=0
     return 0
@@ -395,13 +414,16 @@ main() {
   command -v jq >/dev/null || die "jq is missing (apt-get install jq)"
   [[ -x "$GS_NODE_BIN" ]] || die "no Node binary at $GS_NODE_BIN (run npm ci)"
 
-  local want=()
+  local want=() n
   if [[ ${#ONLY[@]} -gt 0 ]]; then want=("${ONLY[@]}"); else read -r -a want <<<"$(gs_image_names)"; fi
+  rm -rf "$MOCK_SNAPSHOT"; mkdir -p "$MOCK_SNAPSHOT"; cp "$GS_REPO_ROOT"/mock/*.ts "$MOCK_SNAPSHOT/"
+  for n in $(gs_image_names); do
+    if [[ "$n" == mock ]]; then REF[$n]="$GS_IMAGE_PREFIX/mock:$(gs_mock_tag "$MOCK_SNAPSHOT")"; else REF[$n]="$(gs_image_ref "$n")"; fi
+  done
   log "cache: $GS_ICACHE; images: ${want[*]}"
 
   # the base first, whenever anything needs it
   step_base
-  local n
   for n in "${want[@]}"; do
     case "$n" in
       base) ;;
@@ -419,8 +441,8 @@ main() {
   printf '%-34s %-19s %9s  %-7s %5s\n' IMAGE ID SIZE STATUS SECS
   for n in "${shown[@]}"; do
     local ref id size mb
-    ref="$(gs_image_ref "$n")"
-    id="$(image_id "$ref")"; size="$(docker image inspect -f '{{.Size}}' "$ref")"
+    ref="${REF[$n]}"
+    id="$(image_id "$ref")" || id="missing"; size="$(docker image inspect -f '{{.Size}}' "$ref" 2>/dev/null)" || size=0
     mb="$(awk -v s="$size" 'BEGIN{printf "%.1f MB", s/1000000}')"
     [[ "${STATUS[$n]:-}" == built ]] && built=$((built + 1))
     printf '%-34s %-19s %9s  %-7s %5s\n' "$ref" "${id:7:12}" "$mb" "${STATUS[$n]:-?}" "${SECS[$n]:-0}"

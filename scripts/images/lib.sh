@@ -24,9 +24,10 @@ GS_LABEL_INPUTS="io.gateway-smoke.inputs"   # image label holding the hash of ev
 
 # Pinned versions come from scripts/setup-local.sh (the one place they are set), so the images
 # run exactly what `--target local` runs. An environment override wins, as it does there.
-gs_setup_local_pin() { # VAR -> the default in setup-local.sh's VAR="${VAR:-default}"
+gs_setup_local_pin() { # VAR [FALLBACK] -> the default in setup-local.sh's VAR="${VAR:-default}"
   local var="$1" v
   v="$(sed -n "s/^${var}=\"\${${var}:-\([^}]*\)}\".*/\1/p" "$GS_REPO_ROOT/scripts/setup-local.sh" 2>/dev/null | head -1)"
+  [[ -n "$v" ]] || v="${2:-}"
   [[ -n "$v" ]] || { echo "gateway-smoke images: cannot read the pinned $var from scripts/setup-local.sh" >&2; return 1; }
   printf '%s\n' "$v"
 }
@@ -34,6 +35,9 @@ GS_LLM_PROXY_MODULE="github.com/sofatutor/llm-proxy"
 GS_LLM_PROXY_VERSION="${LLM_PROXY_VERSION:-$(gs_setup_local_pin LLM_PROXY_VERSION)}"
 GS_LITELLM_VERSION="${LITELLM_VERSION:-$(gs_setup_local_pin LITELLM_VERSION)}"
 GS_PRISMA_PY_VERSION="${PRISMA_PY_VERSION:-$(gs_setup_local_pin PRISMA_PY_VERSION)}"
+# Not pulled in by litellm[proxy]; without prometheus_client `callbacks: ["prometheus"]` aborts start-up.
+GS_PROMETHEUS_CLIENT_VERSION="${PROMETHEUS_CLIENT_VERSION:-$(gs_setup_local_pin PROMETHEUS_CLIENT_VERSION 0.20.0)}"
+GS_REDIS_PY_VERSION="${REDIS_PY_VERSION:-$(gs_setup_local_pin REDIS_PY_VERSION 5.2.1)}"
 
 gs_image_names() { echo base mock llm-proxy litellm postgres redis probe; }
 gs_cluster_image_names() { echo mock llm-proxy litellm postgres redis probe; }
@@ -41,13 +45,13 @@ gs_cluster_image_names() { echo mock llm-proxy litellm postgres redis probe; }
 gs_sha() { sha256sum | cut -c1-12; }
 
 # The mock's tag: a hash of mock/*.ts (names and contents) and the Node version that runs them.
-gs_mock_tag() {
-  local f ver
+gs_mock_tag() { # [DIR with the mock's *.ts; default mock/]
+  local dir="${1:-$GS_REPO_ROOT/mock}" f ver
   ver="$("$GS_NODE_BIN" --version 2>/dev/null)" || { echo "gateway-smoke images: $GS_NODE_BIN does not run (npm ci?)" >&2; return 1; }
   {
     echo "node $ver"
-    for f in $(cd "$GS_REPO_ROOT/mock" && ls -1 -- *.ts | LC_ALL=C sort); do
-      printf '== %s\n' "$f"; cat "$GS_REPO_ROOT/mock/$f"
+    for f in $(cd "$dir" && ls -1 -- *.ts | LC_ALL=C sort); do
+      printf '== %s\n' "$f"; cat "$dir/$f"
     done
   } | gs_sha
 }

@@ -204,12 +204,12 @@ EOF
   body="$(curl_in -f -X POST http://litellm:4000/v1/chat/completions -H 'Authorization: Bearer sk-verify-master' \
         -H 'Content-Type: application/json' -d '{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}')"
   grep -q '"choices"' <<<"$body" || { echo "chat completion: $body"; return 1; }
-  [[ "$(curl_in -o /dev/null -w '%{http_code}' -X POST http://litellm:4000/v1/chat/completions -H 'Authorization: Bearer wrong' \
-        -H 'Content-Type: application/json' -d '{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}')" =~ ^40[13]$ ]] \
+  [[ "$(curl_in -o /dev/null -w '%{http_code}' -X POST http://litellm:4000/v1/chat/completions -H 'Authorization: Bearer sk-wrong' \
+        -H 'Content-Type: application/json' -d '{"model":"mock-gpt","messages":[{"role":"user","content":"hi"}]}')" =~ ^40[013]$ ]] \
     || { echo "a wrong key was not refused"; return 1; }
-  curl_in -f http://litellm:4000/metrics | grep -q '^litellm_proxy_total_requests_metric_total' \
+  curl_in -fL http://litellm:4000/metrics | grep -q '^litellm_proxy_total_requests_metric_total' \
     || { echo "/metrics has no litellm_proxy_total_requests_metric_total"; return 1; }
-  echo "liveliness, readiness, chat via the mock with the master key (wrong key refused), /metrics (uid 1000, read-only root, no network beyond the mock)"
+  echo "liveliness, readiness, chat via the mock with the master key (wrong key refused), /metrics (307 -> /metrics/) (uid 1000, read-only root, no network beyond the mock)"
 }
 
 # ------------------------------------------------------------------------------ run

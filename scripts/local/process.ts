@@ -78,6 +78,11 @@ function installExitHook(): void {
   }
 }
 
+/** What ManagedProcess needs of an execa subprocess (started with reject: false). */
+type Subprocess = PromiseLike<{ exitCode?: number; signal?: string; failed?: boolean; shortMessage?: string; message?: string }> & {
+  pid?: number;
+};
+
 export class ProcessError extends Error {
   readonly logTail: string;
   constructor(message: string, logTail: string) {

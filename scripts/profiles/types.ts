@@ -34,7 +34,15 @@ export type KeyApi =
   | { flavour: 'litellm'; generatePath: '/key/generate'; deletePath: '/key/delete' }
   | { flavour: 'llm-proxy' };
 
-export type RateLimitCapability =
+/**
+ * What the harness sets on the fresh key: by default the profile's `limit`; `null` creates a key
+ * without a limit (how a misconfigured key template looks, used to prove the suite catches it).
+ */
+export interface KeyLimitOverride {
+  keyLimit?: number | null;
+}
+
+export type RateLimitCapability = KeyLimitOverride & (
   | {
       /** LiteLLM per-key rpm window: Retry-After on 429, x-ratelimit-* on successes. */
       flavour: 'litellm-window';
@@ -53,7 +61,7 @@ export type RateLimitCapability =
       limit: number;
       userHeader: string;
       sharedAcrossReplicas: true;
-    };
+    });
 
 export interface MetricsCapability {
   path: string;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { startMock } from '../../mock/server.ts';
 import { startLiteLLM } from '../local/litellm.ts';
 import { startLlmProxy } from '../local/llm-proxy.ts';
-import { prismaBlocker } from '../local/paths.ts';
+import { NotInstalledError, prismaBlocker } from '../local/paths.ts';
+import { EnvironmentError } from '../errors.ts';
 import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
@@ -20,6 +21,16 @@ const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}
 let logDir: string | undefined;
 
 export async function provisionLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
+  try {
+    return await startLocal(plan, ctx);
+  } catch (err) {
+    // A missing install is the machine's gap, not the chart's failure: one paragraph, exit 3.
+    if (err instanceof NotInstalledError) throw new EnvironmentError(err.message);
+    throw err;
+  }
+}
+
+async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
   const profile = plan.profile;
   const adminKey = secret('sk-admin');
   const providerKey = secret('sk-provider');

@@ -49,3 +49,19 @@ export function field(value: unknown, path: string): unknown {
 export function describe(res: HttpResult): string {
   return `HTTP ${res.status} ${res.text.slice(0, 300).replace(/\s+/g, ' ')}`;
 }
+
+/**
+ * Why a request with the admin credential was refused, in words that point at the cause. LiteLLM
+ * without a database answers a key that is not its master key with 400 no_db_connection, not 401.
+ */
+export function authRefusal(res: HttpResult): string | undefined {
+  if (res.status === 401 || res.status === 403) return `the gateway refused the credential (${describe(res)})`;
+  if (res.status === 400 && /no_db_connection|No connected db/.test(res.text)) {
+    return (
+      `the gateway did not accept the admin credential as its master key (${describe(res)}; LiteLLM answers this for ` +
+      'any key other than its master key when no database is configured) — check how the chart passes the master key ' +
+      '(LiteLLM resolves only the os.environ/ prefix)'
+    );
+  }
+  return undefined;
+}

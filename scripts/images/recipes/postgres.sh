@@ -14,4 +14,4 @@ test ! -d /var/lib/postgresql/15/main
 install -d -o 999 -g 999 -m 0700 /var/lib/postgresql/data
 install -d -o 999 -g 999 -m 2775 /var/run/postgresql
 install -m 0755 "$ctx/postgres-entrypoint.sh" /usr/local/bin/postgres-entrypoint
-rm -rf /var/log/postgresql/*
+rm -rf /var/log/postgresql/* /var/cache/apt/*.bin

@@ -6,4 +6,4 @@ curl --version | head -1
 nc -h 2>&1 | head -1 || true
 dig -v 2>&1 | head -1
 command -v nslookup
-: apt lists and archives are cache mounts, not part of the image
+rm -f /var/cache/apt/*.bin  # (apt lists and archives are cache mounts, not part of the image)

@@ -6,4 +6,4 @@ apt-get update -qq
 apt-get install -y -qq redis-server >/dev/null
 redis-server --version
 install -d -o 999 -g 999 -m 0750 /data
-rm -rf /var/log/redis/*
+rm -rf /var/log/redis/* /var/cache/apt/*.bin

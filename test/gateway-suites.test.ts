@@ -1,0 +1,140 @@
+// The suites against REAL gateways nobody here wrote (llm-proxy v0.1.3 and LiteLLM from PyPI),
+// started as local processes: a correct gateway passes, and each deliberate misconfiguration makes
+// the suite fail with a message that names the broken behaviour.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startMock, type MockServer } from '../mock/server.ts';
+import { startLiteLLM } from '../scripts/local/litellm.ts';
+import { startLlmProxy } from '../scripts/local/llm-proxy.ts';
+import { isInstalled } from '../scripts/local/paths.ts';
+import { getProfile } from '../scripts/profiles/index.ts';
+import type { Capabilities, RateLimitCapability, SuiteName } from '../scripts/profiles/types.ts';
+import type { SuiteResult } from '../scripts/report/model.ts';
+import { runSuites } from '../scripts/suite-runner.ts';
+import type { Target } from '../scripts/targets/types.ts';
+
+// CI installs both with scripts/setup-local.sh; a developer without them is told, not fooled.
+const missing = (['llm-proxy', 'litellm'] as const).filter((c) => !isInstalled(c));
+if (missing.length && process.env['CI']) throw new Error(`CI must run scripts/setup-local.sh first: missing ${missing.join(', ')}`);
+
+let work: string;
+let mock: MockServer;
+const stops: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'gs-gw-'));
+  mock = await startMock({ quiet: true });
+});
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  await mock?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+function target(chart: string, baseUrl: string, adminKey: string, extra: Partial<Target> = {}): Target {
+  return { kind: 'local', chart, baseUrl, adminKey, model: 'mock-gpt', mock: { url: mock.url, providerKey: 'sk-provider-for-tests-000111' }, standIn: false, environment: {}, ...extra };
+}
+
+async function run(suites: SuiteName[], t: Target, capabilities: Capabilities): Promise<Map<SuiteName, SuiteResult>> {
+  const results = await runSuites({ suites, target: t, capabilities, log: () => undefined, echo: false });
+  return new Map(results.map((r) => [r.suite, r]));
+}
+
+const failures = (r: SuiteResult | undefined) => (r?.checks ?? []).filter((c) => c.verdict === 'fail').map((c) => `${c.name}: ${c.message}`);
+
+describe.skipIf(!isInstalled('llm-proxy'))('llm-proxy v0.1.3 (real)', () => {
+  const profile = getProfile('llm-proxy');
+  const token = 'sk-management-token-for-tests-1234';
+  let baseUrl = '';
+  let metricsUrl = '';
+
+  beforeAll(async () => {
+    const gw = await startLlmProxy({ mockUrl: mock.url, managementToken: token, workDir: join(work, 'llm-proxy'), logFile: join(work, 'llm-proxy.log') });
+    stops.push(gw.stop);
+    baseUrl = gw.baseUrl;
+    metricsUrl = gw.metricsUrl;
+  });
+
+  test('a correct gateway passes health, ratelimit and metrics; keys fail only on its known revocation defect', async () => {
+    const r = await run(['health', 'keys', 'ratelimit', 'metrics', 'netpol'], target('llm-proxy', baseUrl, token, { metricsUrl }), profile.capabilities);
+    expect(r.get('health')?.verdict, failures(r.get('health')).join('\n')).toBe('pass');
+    expect(r.get('ratelimit')?.verdict, failures(r.get('ratelimit')).join('\n')).toBe('pass');
+    expect(r.get('metrics')?.verdict, failures(r.get('metrics')).join('\n')).toBe('pass');
+    expect(r.get('netpol')?.verdict).toBe('not-applicable');
+    // v0.1.3 serves unlimited tokens from a 5-minute cache that revocation does not clear.
+    expect(failures(r.get('keys'))).toEqual([expect.stringMatching(/^a deleted unlimited key is refused: a deleted unlimited key was still accepted 15 s after deletion/)]);
+    const passed = r.get('keys')!.checks.filter((c) => c.verdict === 'pass').map((c) => c.name);
+    expect(passed).toContain('a deleted rate-limited key is refused');
+    expect(passed).toContain('upstream saw the provider key, never the client key');
+  });
+
+  test('a wrong management token fails the keys suite with a message about admin auth', async () => {
+    const r = await run(['keys'], target('llm-proxy', baseUrl, 'sk-not-the-management-token-999'), profile.capabilities);
+    expect(r.get('keys')?.verdict).toBe('fail');
+    expect(failures(r.get('keys'))[0]).toMatch(/the admin credential creates a key: Admin auth is broken: the management token was refused/);
+  });
+
+  test('a key without a limit fails the ratelimit suite with the observed burst', async () => {
+    const caps = { ...profile.capabilities, ratelimit: { ...(profile.capabilities.ratelimit as RateLimitCapability), keyLimit: null } };
+    const r = await run(['ratelimit'], target('llm-proxy', baseUrl, token), caps as Capabilities);
+    expect(r.get('ratelimit')?.verdict).toBe('fail');
+    expect(failures(r.get('ratelimit')).join('\n')).toMatch(/exactly limit successes.*#0 → 200, #1 \(stream\) → 200, #2 → 200, #3 \(stream\) → 200, #4 → 200/s);
+  });
+});
+
+describe.skipIf(!isInstalled('litellm'))('LiteLLM proxy (real, PyPI)', () => {
+  const profile = getProfile('litellm-proxy');
+  const master = 'sk-litellm-master-for-tests-5678';
+
+  async function start(name: string, opts: { prometheus?: boolean; masterKeyRef?: string; chart?: 'routeiq' | 'litellm-proxy' }) {
+    const gw = await startLiteLLM({
+      mockUrl: mock.url,
+      masterKey: master,
+      providerKey: 'sk-provider-for-tests-000111',
+      model: 'mock-gpt',
+      chart: opts.chart ?? 'litellm-proxy',
+      workDir: join(work, name),
+      logFile: join(work, `${name}.log`),
+      ...opts,
+    });
+    stops.push(gw.stop);
+    return gw;
+  }
+
+  test('a correct gateway passes health and metrics', async () => {
+    const gw = await start('litellm-ok', { prometheus: true });
+    const r = await run(['health', 'metrics'], target('litellm-proxy', gw.baseUrl, master, { metricsUrl: gw.metricsUrl }), profile.capabilities);
+    expect(r.get('health')?.verdict, failures(r.get('health')).join('\n')).toBe('pass');
+    expect(r.get('metrics')?.verdict, failures(r.get('metrics')).join('\n')).toBe('pass');
+    await gw.stop();
+  });
+
+  test('no prometheus callback fails the metrics suite, naming the missing series', async () => {
+    const gw = await start('litellm-noprom', { prometheus: false });
+    const r = await run(['metrics'], target('litellm-proxy', gw.baseUrl, master, { metricsUrl: gw.metricsUrl }), profile.capabilities);
+    expect(r.get('metrics')?.verdict).toBe('fail');
+    expect(failures(r.get('metrics')).join('\n')).toMatch(/series missing from \/metrics|scraping .* answered HTTP/);
+    await gw.stop();
+  });
+
+  test("routeiq's default master key reference (env/...) fails with a message that points at auth", async () => {
+    // LiteLLM resolves only os.environ/: the master key becomes the literal string.
+    const gw = await start('litellm-envref', { masterKeyRef: 'env/LITELLM_MASTER_KEY', chart: 'routeiq' });
+    const r = await run(['metrics'], target('routeiq', gw.baseUrl, master, { metricsUrl: gw.metricsUrl }), getProfile('routeiq').capabilities);
+    expect(r.get('metrics')?.verdict).toBe('fail');
+    expect(failures(r.get('metrics')).join('\n')).toMatch(/Admin auth is broken: .*master key/);
+    await gw.stop();
+  });
+});
+
+test('the CLI reports a missing local install as one paragraph with exit 3', async () => {
+  const r = await execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--target', 'local', '--report-dir', join(tmpdir(), 'gs-noinstall')], {
+    reject: false,
+    env: { GATEWAY_SMOKE_CACHE: join(tmpdir(), 'gs-empty-cache-for-test') },
+  });
+  expect(r.exitCode, r.stderr).toBe(3);
+  expect(r.stderr).toMatch(/is not installed: .* Run scripts\/setup-local.sh/);
+});

@@ -1,0 +1,68 @@
+// The built images themselves (skipped where there is no docker daemon or the image is not built:
+// `bash scripts/images/build-images.sh` builds them). scripts/images/verify-images.sh does the
+// full start-up checks of every image; this keeps the mock image honest on every test run.
+import { execa } from 'execa';
+import { afterAll, describe, expect, test } from 'vitest';
+import { listImages } from '../scripts/images/index.ts';
+
+async function dockerUp(): Promise<boolean> {
+  const r = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 10_000 }).catch(() => undefined);
+  return r?.exitCode === 0;
+}
+async function imageExists(ref: string): Promise<boolean> {
+  return (await execa('docker', ['image', 'inspect', ref], { reject: false })).exitCode === 0;
+}
+
+const docker = await dockerUp();
+const refs = (await listImages({ all: true })) as Record<string, string>;
+const mockRef = refs['mock']!;
+const mockBuilt = docker && (await imageExists(mockRef));
+const built: string[] = [];
+if (docker) for (const ref of Object.values(refs)) if (await imageExists(ref)) built.push(ref);
+
+const why = !docker ? ' (skipped: no docker daemon)' : !mockBuilt ? ` (skipped: ${mockRef} is not built; bash scripts/images/build-images.sh --only mock)` : '';
+
+describe.skipIf(!mockBuilt)(`mock image${why}`, () => {
+  let id = '';
+  afterAll(async () => {
+    if (id) await execa('docker', ['rm', '-f', id], { reject: false });
+  });
+
+  test('runs as uid 1000 and answers GET /__mock/health and a chat completion', async () => {
+    id = (await execa('docker', ['run', '-d', '--rm', '-p', '127.0.0.1::8089', mockRef])).stdout.trim();
+    const port = (await execa('docker', ['port', id, '8089/tcp'])).stdout.split('\n')[0]!.split(':').pop();
+    const base = `http://127.0.0.1:${port}`;
+    let health: Response | undefined;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      health = await fetch(`${base}/__mock/health`).catch(() => undefined);
+      if (health?.ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(health?.status, `no answer from the mock container; logs:\n${(await execa('docker', ['logs', id], { reject: false, all: true })).all}`).toBe(200);
+    expect(await health!.json()).toMatchObject({ status: 'ok' });
+
+    const chat = await fetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test' },
+      body: JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(chat.status).toBe(200);
+    expect(await chat.json()).toHaveProperty('choices');
+    expect((await execa('docker', ['exec', id, 'id', '-u'])).stdout.trim()).toBe('1000');
+  });
+});
+
+describe.skipIf(built.length === 0)(`built images${docker ? '' : ' (skipped: no docker daemon)'}`, () => {
+  test('carry their inputs hash, never a latest tag, and run as a numeric non-root user (except the base)', async () => {
+    for (const ref of built) {
+      expect(ref).not.toMatch(/:latest$/);
+      const cfg = JSON.parse((await execa('docker', ['image', 'inspect', '-f', '{{json .Config}}', ref])).stdout) as {
+        User: string;
+        Labels: Record<string, string> | null;
+      };
+      expect(cfg.Labels?.['io.gateway-smoke.inputs'], ref).toMatch(/^[0-9a-f]{12}$/);
+      if (!ref.includes('/base:')) expect(cfg.User, ref).toMatch(/^[1-9]\d*:\d+$/);
+    }
+  });
+});
