@@ -8,24 +8,25 @@ export function fingerprint(secret: string): string {
   return createHash('sha256').update(secret).digest('hex').slice(0, 12);
 }
 
-// Gateways resend the same few keys over and over: memoise so the hot path hashes each key once.
-// Bounded (cleared wholesale when full) so a stream of distinct keys cannot grow memory.
-const cache = new Map<string, string>();
-const CACHE_MAX = 1024;
-
-function cachedFingerprint(secret: string): string {
-  let fp = cache.get(secret);
-  if (fp === undefined) {
-    if (cache.size >= CACHE_MAX) cache.clear();
-    fp = fingerprint(secret);
-    cache.set(secret, fp);
-  }
-  return fp;
-}
-
 // Authorization-style values: "<scheme> <credentials>". Only the credentials are fingerprinted,
 // and the scheme is kept so a journal reader can tell Bearer from Basic.
 const SCHEME = /^([A-Za-z][A-Za-z0-9._~+-]*) +(\S.*)$/;
+
+function computeMask(value: string, hasScheme: boolean): string {
+  if (hasScheme) {
+    const m = SCHEME.exec(value);
+    if (m) return `${m[1]} ***fp:${fingerprint(m[2]!)}`;
+  } else if (value.startsWith('Bearer ') || value.startsWith('bearer ')) {
+    return `${value.slice(0, 6)} ***fp:${fingerprint(value.slice(7))}`;
+  }
+  return `***fp:${fingerprint(value)}`;
+}
+
+// Gateways resend the same few keys on every request: memoise value → masked form so the hot path
+// neither hashes nor allocates. In process memory only (never journaled or returned), and bounded:
+// cleared wholesale when full, so a stream of distinct keys cannot grow it.
+const masked = [new Map<string, string>(), new Map<string, string>()];
+const MEMO_MAX = 1024;
 
 /**
  * The masked form of a secret header value: `Bearer ***fp:1a2b3c4d5e6f` for scheme-prefixed
@@ -33,13 +34,14 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9._~+-]*) +(\S.*)$/;
  * `***fp:1a2b3c4d5e6f`.
  */
 export function maskSecret(value: string, hasScheme = true): string {
-  if (hasScheme) {
-    const m = SCHEME.exec(value);
-    if (m) return `${m[1]} ***fp:${cachedFingerprint(m[2]!)}`;
-  } else if (value.startsWith('Bearer ') || value.startsWith('bearer ')) {
-    return `${value.slice(0, 6)} ***fp:${cachedFingerprint(value.slice(7))}`;
+  const memo = masked[hasScheme ? 1 : 0]!;
+  let m = memo.get(value);
+  if (m === undefined) {
+    m = computeMask(value, hasScheme);
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(value, m);
   }
-  return `***fp:${cachedFingerprint(value)}`;
+  return m;
 }
 
 /** What the journal shows for a header that carried `Bearer <key>`: `Bearer ***fp:<fingerprint(key)>`. */

@@ -42,7 +42,6 @@ export type JournalEntry = {
  */
 export type Record_ = {
   id: number;
-  idStr: string;
   /** performance.now() at arrival; the wall-clock time is performance.timeOrigin + t0. */
   t0: number;
   method: string;
@@ -149,7 +148,6 @@ export class Journal {
     const headers = maskHeaders(reqHeaders, flags);
     const rec: Record_ = {
       id,
-      idStr: String(id),
       t0,
       method,
       path,

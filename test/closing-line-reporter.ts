@@ -8,6 +8,8 @@ export default class ClosingLineReporter implements Reporter {
     let skipped = 0;
     for (const m of modules) {
       if (m.errors().length) failed += m.errors().length;
+      // A failing beforeAll belongs to its describe block, not to any test: count it too.
+      for (const suite of m.children.allSuites()) failed += suite.errors().length;
       for (const t of m.children.allTests()) {
         const s = t.result().state;
         if (s === 'passed') passed++;

@@ -162,7 +162,7 @@ build_base_rootfs() { debootstrap_into "$OUT/base-rootfs" "$BASE_PKGS"; du -sh "
 # import_image NAME DIR ENTRYPOINT-JSON : docker import a directory as an image.
 import_image() {
   local name="$1" dir="$2" ep="$3"
-  tar -C "$dir" --numeric-owner -c . | docker import \
+  tar -C "$dir" --numeric-owner -c . | docker import --change "LABEL $IMAGE_LABEL" \
     --change "ENTRYPOINT $ep" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     - "$name" >/dev/null
@@ -227,7 +227,7 @@ WRAP
     local name cid; [[ $c == kube-proxy ]] && name="$(k8s_image kube-proxy)" || name="$KUBE_ROUTER_IMAGE"
     cid="$(docker create "$DEBIAN_BASE_IMAGE")"
     docker cp "$w/$c/usr/local/bin/." "$cid:/usr/local/bin/"
-    docker commit --change "ENTRYPOINT [\"/usr/local/bin/$c\"]" --change 'CMD []' "$cid" "$name" >/dev/null
+    docker commit --change "LABEL $IMAGE_LABEL" --change "ENTRYPOINT [\"/usr/local/bin/$c\"]" --change 'CMD []' "$cid" "$name" >/dev/null
     docker rm "$cid" >/dev/null
     echo "committed $name"
   done
@@ -278,7 +278,15 @@ build_node_base() {
   install -m 0755 "$OUT/k8s/kubeadm" "$OUT/k8s/kubelet" "$OUT/k8s/kubectl" "$r/usr/bin/"
   echo "$K8S_VERSION" >"$r/kind/version"
   mkdir -p "$r/etc/kubernetes/manifests" "$r/var/lib/kubelet"
-  # pod network + NetworkPolicy engine + default storage, applied by kind at create time
+  # pod network + NetworkPolicy engine + default storage, applied by kind at create time;
+  # the manifests name the pinned local images literally: check they match lib.sh
+  local img
+  for img in "$KUBE_ROUTER_IMAGE" "$DEBIAN_BASE_IMAGE"; do
+    grep -q "image: $img\$" "$AIRGAP_DIR/manifests/default-cni.yaml" || die "manifests/default-cni.yaml does not use $img"
+  done
+  for img in "$LOCAL_PATH_IMAGE" "$BUSYBOX_IMAGE"; do
+    grep -q "$img" "$AIRGAP_DIR/manifests/default-storage.yaml" || die "manifests/default-storage.yaml does not use $img"
+  done
   install -m 0644 "$AIRGAP_DIR/manifests/default-cni.yaml" "$r/kind/manifests/default-cni.yaml"
   install -m 0644 "$AIRGAP_DIR/manifests/default-storage.yaml" "$r/kind/manifests/default-storage.yaml"
   # containerd: base runtime spec (ctr oci spec, kind's product_uuid hook, no rlimits)
@@ -286,7 +294,7 @@ build_node_base() {
     >"$r/etc/containerd/cri-base.json"
   write_containerd_config "$r"
   # iptables: Debian's default (nft) backend, like kube-proxy's and kube-router's images here
-  tar -C "$r" --numeric-owner -c . | docker import \
+  tar -C "$r" --numeric-owner -c . | docker import --change "LABEL $IMAGE_LABEL" \
     --change 'ENV container=docker' \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' \
     - "$NODE_IMAGE-base" >/dev/null
@@ -330,9 +338,10 @@ version = 2
 [plugins."io.containerd.grpc.v1.cri".registry]
   config_path = "/etc/containerd/certs.d"
 TOML
-  # containerd 1.6 has no "_default" hosts entry: registries not listed above would be
-  # contacted directly (DNS + HTTPS). A proxy on the same closed port catches them (Go's
-  # proxy logic never proxies loopback, so the listed ones still go straight to 127.0.0.1:1).
+  # Second net, should a pull ever bypass the hosts config (containerd builds without
+  # "_default" support would contact unlisted registries directly): a proxy on the same
+  # closed port. Go's proxy logic never proxies loopback, so the hosts entries still go
+  # straight to 127.0.0.1:1, and a proxied request needs no DNS lookup.
   mkdir -p "$r/etc/systemd/system/containerd.service.d"
   cat >"$r/etc/systemd/system/containerd.service.d/10-gateway-smoke-airgap.conf" <<UNIT
 # gateway-smoke: air-gapped node, no request may leave the machine
@@ -364,12 +373,14 @@ build_node_image() {
     --all-platforms --no-unpack --digests /images.tar
   docker exec "$c" ctr -n k8s.io images ls -q
   docker stop -t 10 "$c" >/dev/null
-  docker commit \
+  docker commit --change "LABEL $IMAGE_LABEL" \
     --change 'ENV container=docker' \
     --change 'ENTRYPOINT ["/usr/local/bin/entrypoint","/sbin/init"]' \
     --change 'CMD []' \
     "$c" "$NODE_IMAGE" >/dev/null
   docker image inspect --format '{{.Id}} {{.Size}}' "$NODE_IMAGE"
+  # drop superseded (now untagged) images of earlier builds; only ours carry the label
+  docker image prune -f --filter "label=$IMAGE_LABEL" >/dev/null || true
 }
 
 # ------------------------------------------------------------------------ driver

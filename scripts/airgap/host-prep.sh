@@ -12,8 +12,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $(id -u) -eq 0 ]] || die "host-prep needs root"
 
 # ------------------------------------------------------------------ 1. packages
-PKGS=(docker.io debootstrap ipset iptables libseccomp-dev busybox-static jq gcc libc6-dev
-      containerd runc containernetworking-plugins curl procps psmisc)
+# (containerd/runc come with docker.io; containerd's `ctr oci spec` makes the nodes' base spec)
+PKGS=(docker.io containerd runc debootstrap ipset iptables libseccomp-dev busybox-static jq
+      gcc libc6-dev binutils procps)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -119,6 +120,21 @@ if [[ $cfg_changed -eq 1 ]]; then
 fi
 rt="$(docker info --format '{{.DefaultRuntime}}')"
 [[ "$rt" == "runc-nosysres" ]] || die "docker default runtime is '$rt', expected runc-nosysres"
+
+# Prove it once: a privileged container from a locally imported image starts.
+PRIV_OK="$RUNTIME_DIR/.privileged-ok"
+if [[ ! -f "$PRIV_OK" || "$PRIV_OK" -ot "$WRAPPER" || "$PRIV_OK" -ot /etc/docker/daemon.json ]]; then
+  tmpd="$(mktemp -d)"; mkdir -p "$tmpd/bin"; cp /bin/busybox "$tmpd/bin/busybox"; ln -s busybox "$tmpd/bin/sh"
+  tar -C "$tmpd" -c . | docker import --change "LABEL $IMAGE_LABEL" - gateway-smoke/hostcheck:1 >/dev/null
+  rm -rf "$tmpd"
+  if docker run --rm --privileged gateway-smoke/hostcheck:1 /bin/sh -c 'exit 0' >/dev/null 2>"$RUNTIME_DIR/privileged-check.err"; then
+    touch "$PRIV_OK"; log "privileged container check: ok"
+  else
+    cat "$RUNTIME_DIR/privileged-check.err" >&2
+    die "docker run --privileged fails (see above)"
+  fi
+  docker rmi gateway-smoke/hostcheck:1 >/dev/null 2>&1 || true
+fi
 
 # kind creates many inotify watchers per node
 sysctl -qw fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512 2>/dev/null || true

@@ -30,6 +30,7 @@ KUBE_ROUTER_IMAGE="$IMAGE_PREFIX/kube-router:$KUBE_ROUTER_VERSION"
 LOCAL_PATH_IMAGE="$IMAGE_PREFIX/local-path-provisioner:$LOCAL_PATH_VERSION"
 DEBIAN_BASE_IMAGE="$IMAGE_PREFIX/debian-base:$DEBIAN_SUITE"
 CLUSTER_NAME_DEFAULT="gateway-smoke"
+IMAGE_LABEL="io.gateway-smoke.airgap=1"   # on every image build.sh makes (prune filter)
 
 # ---- paths -------------------------------------------------------------------------
 CACHE_ROOT="${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}"

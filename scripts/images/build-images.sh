@@ -408,9 +408,22 @@ image_step() {
   record_timing "image_$name" "${SECS[$name]}"
 }
 
+# One build at a time per docker daemon (the tags are global to it, whatever the cache or checkout).
+LOCK_FILE="${GS_IMAGES_LOCK:-/tmp/gateway-smoke-build-images.$(id -u).lock}"
+take_lock() {
+  exec 8>>"$LOCK_FILE"
+  if ! flock -n 8; then
+    log "waiting for another build-images.sh to finish (lock $LOCK_FILE, held by pid $(cat "$LOCK_FILE.pid" 2>/dev/null || echo '?'))"
+    flock 8
+    log "lock taken"
+  fi
+  echo "$$" >"$LOCK_FILE.pid"
+}
+
 main() {
   command -v docker >/dev/null || die "docker is not installed (bash scripts/airgap/host-prep.sh)"
   docker info >/dev/null 2>&1 || die "docker is not running (bash scripts/airgap/host-prep.sh)"
+  take_lock
   command -v jq >/dev/null || die "jq is missing (apt-get install jq)"
   [[ -x "$GS_NODE_BIN" ]] || die "no Node binary at $GS_NODE_BIN (run npm ci)"
 
@@ -436,7 +449,7 @@ main() {
     esac
   done
 
-  local total=$(( $(date +%s) - T_START )) built=0 shown=("base") json="{}"
+  local total built=0 shown=("base") json="{}"
   for n in "${want[@]}"; do [[ "$n" == base ]] || shown+=("$n"); done
   printf '%-34s %-19s %9s  %-7s %5s\n' IMAGE ID SIZE STATUS SECS
   for n in "${shown[@]}"; do
@@ -450,6 +463,7 @@ main() {
       '.[$n]={ref:$r,id:$i,size:$s,status:$st,seconds:$t}' <<<"$json")"
   done
   printf '%s\n' "$json" >"$GS_ICACHE/last-build.json"
+  total=$(( $(date +%s) - T_START ))
   record_timing last_total_seconds "$total"
   if [[ $built -eq 0 ]]; then record_timing warm_total_seconds "$total"; fi
   if [[ $built -eq ${#shown[@]} ]]; then record_timing cold_total_seconds "$total"; fi

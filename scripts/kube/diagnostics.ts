@@ -19,12 +19,13 @@ async function podLog(k: Kube, namespace: string, pod: string, container: string
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((resolve) => out.on('end', resolve));
   try {
-    await new Promise<void>((resolve, reject) => {
-      k.log
-        .log(namespace, pod, container, out, (err: unknown) => (err ? reject(err) : resolve()), { previous, tailLines: 2000, timestamps: true })
-        .catch(reject);
-    });
+    // client-node pipes the response into `out` and ends it; its done-callback is never called.
+    const controller = await k.log.log(namespace, pod, container, out, { previous, tailLines: 2000, timestamps: true });
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    await Promise.race([ended, new Promise((r) => setTimeout(r, 21_000))]);
+    clearTimeout(timer);
   } catch (err) {
     return `(no ${previous ? 'previous ' : ''}log: ${(err as Error).message})`;
   }

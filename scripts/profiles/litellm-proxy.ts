@@ -45,6 +45,8 @@ export const litellmProxy: ChartProfile = {
     netpol: { notApplicable: 'the litellm-proxy chart ships no NetworkPolicy on main' },
   },
   knownDefects: [
+    'Defaults set general_settings.allow_requests_on_db_unavailable: true: while the database is unreachable LiteLLM accepts any bearer value as a key (seen with LiteLLM 1.81.16; fixtures/local/FINDINGS.md §2.6).',
+    'The Deployment\'s command: bypasses the image entrypoint that starts the separate health app, so healthCheck.separateApp (port 8001) has nothing listening (FINDINGS.md §2.9).',
     'NOTES.txt names metrics (`litellm_total_requests` ...) that LiteLLM does not export; the real names are litellm_proxy_*_metric_total.',
   ],
 };
