@@ -89,8 +89,8 @@ function imagesFor(profile: ChartProfile, suites: string[]): ImageName[] {
   const names: ImageName[] = ['mock'];
   if (profile.local === 'llm-proxy') names.push('llm-proxy');
   if (profile.local === 'litellm') names.push('litellm');
-  if (profile.needs.includes('postgres')) names.push('postgres');
-  if (profile.needs.includes('redis')) names.push('redis');
+  // Postgres/Redis images are loaded once the harness installs those dependencies per profile
+  // (LiteLLM keys need Prisma's engines, which cannot be had here, so nothing uses them yet).
   if (suites.includes('netpol') && !('notApplicable' in profile.capabilities.netpol)) names.push('probe');
   return names;
 }
@@ -106,16 +106,26 @@ async function loadImages(plan: RunPlan, ctx: RunContext, kind: string): Promise
   if (built.exitCode !== 0) throw new Error(`building images failed (exit ${built.exitCode}): ${String(built.all ?? '').split('\n').slice(-4).join(' ')}`);
   imageRefs = await listImages({ only: wanted });
   const refs = Object.values(imageRefs);
-  await execa(kind, ['load', 'docker-image', '--name', plan.clusterName, ...refs], { cancelSignal: ctx.signal });
-  // `kind load` has been known to report success for images a node does not have: check each node.
   const nodes = (await execa(kind, ['get', 'nodes', '--name', plan.clusterName])).stdout.split('\n').filter(Boolean);
+  // containerd's own view (namespace k8s.io) is what kubelet uses; docker's is irrelevant here.
+  const onNode = async (node: string) => (await execa('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'images', 'ls'])).stdout.split('\n');
+  const has = (lines: string[], ref: string) => lines.find((l) => [ref, `docker.io/${ref}`].includes(l.split(/\s+/)[0] ?? ''));
+  // Only what some node lacks is loaded: a rerun against a kept cluster skips minutes of copying.
+  const missing = new Set<string>();
+  for (const node of nodes) {
+    const lines = await onNode(node);
+    for (const ref of refs) if (!has(lines, ref)) missing.add(ref);
+  }
+  if (missing.size) {
+    ctx.log.info(`loading ${[...missing].join(', ')} into ${nodes.length} nodes`);
+    await execa(kind, ['load', 'docker-image', '--name', plan.clusterName, ...missing], { cancelSignal: ctx.signal });
+  }
+  // `kind load` has been known to report success for images a node does not have: check each node.
   const digests: Record<string, string> = {};
   for (const node of nodes) {
-    // containerd's own view (namespace k8s.io) is what kubelet uses; docker's is irrelevant here.
-    const out = (await execa('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'images', 'ls'])).stdout.split('\n');
+    const lines = await onNode(node);
     for (const ref of refs) {
-      const full = ref.split('/').length === 2 ? `docker.io/${ref}` : ref;
-      const line = out.find((l) => l.split(/\s+/)[0] === full || l.split(/\s+/)[0] === ref);
+      const line = has(lines, ref);
       if (!line) {
         throw new Error(`node ${node} does not have image ${ref} after \`kind load\`; re-run, or load it with \`kind load docker-image ${ref} --name ${plan.clusterName}\``);
       }
