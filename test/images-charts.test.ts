@@ -149,7 +149,8 @@ describe.skipIf(!helm)(`fixture chart routeiq-gateway (LiteLLM stand-in)${skipRe
   test('accepts every key the profile sets on the upstream chart', async () => {
     const defaults = await chartDefaults(FIXTURE_CHARTS['routeiq']!);
     expect(missingKeys(values, defaults, ['secrets.values'])).toEqual([]);
-    expect(missingKeys(routeiqNetpolValues(), defaults, [])).toEqual([]);
+    const labelMaps = ['networkPolicy.ingress.fromNamespaceSelector', 'networkPolicy.ingress.fromPodSelector'];
+    expect(missingKeys(routeiqNetpolValues(), defaults, labelMaps)).toEqual([]);
     expect(await lintChart(helm!, FIXTURE_CHARTS['routeiq']!, values)).toMatchObject({ ok: true });
   });
 
@@ -208,7 +209,9 @@ describe.skipIf(!helm)(`fixture chart routeiq-gateway (LiteLLM stand-in)${skipRe
       ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 80 }],
     };
 
-    test('enabled with the defaults: ingress from anywhere to 4000, DNS, external 80/443 only', async () => {
+    // (`from: [{}]` is what upstream renders; the API server rejects that peer, so the fixture fails
+    // to install exactly where upstream does: the routeiq profile sets an ingress selector)
+    test('enabled with the defaults: ingress `from: [{}]` to 4000, DNS, external 80/443 only', async () => {
       const p = await policy({ enabled: true });
       expect(p.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'routeiq-gateway', 'app.kubernetes.io/instance': RELEASE });
       expect(p.spec.policyTypes).toEqual(['Ingress', 'Egress']);

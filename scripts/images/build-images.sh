@@ -240,6 +240,7 @@ step_base() {
   fi
   image_step base import_base
 }
+# (the base's replaced image stays while the images built on it exist; they go as they are rebuilt)
 
 # ---------------------------------------------------------------------------- mock
 # The mock's sources are snapshotted once per run (MOCK_SNAPSHOT, made in main) and both its tag
@@ -256,7 +257,8 @@ mock_ctx() {
     cp "$GS_NODE_BIN" "$ctx/node"
   fi
 }
-mock_inputs() { echo "tag $(gs_mock_tag "$MOCK_SNAPSHOT")"; hash_files "$GS_NODE_BIN"; }
+# (the Node binary by size and mtime: hashing 126 MB costs seconds on a busy machine; npm ci rewrites it)
+mock_inputs() { echo "${REF[mock]}"; stat -L -c '%s %Y' "$GS_NODE_BIN"; }
 build_mock() {
   local ref="$1" key="$2"
   mock_ctx
@@ -403,9 +405,29 @@ image_step() {
     return 0
   fi
   t0=$(date +%s)
+  local old; old="$(image_id "$ref" || true)"
   run_logged "image-$name" "$fn" "$ref" "$key"
   STATUS[$name]=built; SECS[$name]=$(( $(date +%s) - t0 ))
   record_timing "image_$name" "${SECS[$name]}"
+  drop_replaced "$old"
+}
+
+# drop_replaced ID: remove an image this script built whose tag just moved to a new build (only
+# when it is now untagged and carries our label; an image a container still uses stays).
+drop_replaced() {
+  local id="$1"
+  [[ -n "$id" ]] || return 0
+  [[ "$(docker image inspect -f '{{len .RepoTags}} {{index .Config.Labels "'"$GS_LABEL_INPUTS"'"}}' "$id" 2>/dev/null)" =~ ^0\ [0-9a-f]+$ ]] || return 0
+  docker rmi "$id" >/dev/null 2>&1 && log "removed the replaced image ${id:7:12}" || true
+}
+
+# Old mock builds (one tag per content hash): keep the newest few, remove the rest.
+prune_mock_tags() {
+  local keep=3 t
+  for t in $(docker images "$GS_IMAGE_PREFIX/mock" --format '{{.CreatedAt}}\t{{.Repository}}:{{.Tag}}' | sort -r | cut -f2 | tail -n +$((keep + 1))); do
+    [[ "$t" == "${REF[mock]}" ]] && continue
+    docker rmi "$t" >/dev/null 2>&1 && log "removed old mock build $t" || true
+  done
 }
 
 # One build at a time per docker daemon (the tags are global to it, whatever the cache or checkout).
@@ -440,7 +462,7 @@ main() {
   for n in "${want[@]}"; do
     case "$n" in
       base) ;;
-      mock) image_step mock build_mock ;;
+      mock) image_step mock build_mock; prune_mock_tags ;;
       llm-proxy) step_llm_proxy_bin; image_step llm-proxy build_llm_proxy ;;
       litellm) image_step litellm build_litellm ;;
       postgres) image_step postgres build_postgres ;;

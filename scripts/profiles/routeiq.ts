@@ -41,17 +41,26 @@ export const routeiq: ChartProfile = {
       needsAuth: false,
     },
     netpol: {
-      // kind's pod and service CIDRs are inside 10/8, which the chart's egress excludes: the mock
-      // in the run namespace needs an explicit egress.to rule.
+      // The chart's default (no ingress selector) renders `from: [{}]`, which the API server
+      // rejects: a known defect, so the harness selects the run namespace (labelled
+      // gateway-smoke/role=gateway). kind's pod and service CIDRs are inside 10/8, which the chart's
+      // egress excludes: the mock in the run namespace needs an explicit egress.to rule.
       enableValues: {
         networkPolicy: {
           enabled: true,
+          ingress: { fromNamespaceSelector: { 'gateway-smoke/role': 'gateway' } },
           egress: {
-            to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'mock' } }, ports: [{ port: 8089, protocol: 'TCP' }] }],
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'gateway-smoke/role': 'gateway' } },
+                podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'mock' } },
+                ports: [{ port: 8089, protocol: 'TCP' }],
+              },
+            ],
           },
         },
       },
-      ingressFromOtherNamespace: 'allowed',
+      ingressFromOtherNamespace: 'denied',
       egressToMock: 'allowed',
       egressElsewhere: 'denied',
       dns: 'allowed',
@@ -65,5 +74,6 @@ export const routeiq: ChartProfile = {
   knownDefects: [
     "config.gateway defaults to `master_key: env/LITELLM_MASTER_KEY`; LiteLLM resolves only `os.environ/`, so on the chart's defaults the master key is that literal string and admin calls with the real key are refused.",
     'litellm_settings.callbacks has no "prometheus" by default: /metrics is empty until it is added.',
+    'networkPolicy.enabled without an ingress selector renders `ingress: [{from: [{}]}]`, which the API server rejects ("spec.ingress[0].from[0]: Required value: must specify a peer"): the release fails to install. Seen with the harness on kind v1.34.',
   ],
 };

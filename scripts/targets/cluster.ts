@@ -20,6 +20,7 @@ import { PROJECT_ROOT } from '../suite-runner.ts';
 import { locate } from '../tools.ts';
 import type { ProvisionedTarget } from './types.ts';
 import { type ImageName, listImages } from '../images/index.ts';
+import { prismaBlocker } from '../local/paths.ts';
 
 const MOCK_PORT = 8089;
 const READY_TIMEOUT_MS = 300_000;
@@ -309,6 +310,12 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
     }
   }
   const environment: ProvisionedTarget['target']['environment'] = {};
+  const prisma = plan.target === 'kind' && profile.local === 'litellm' ? await prismaInImage(imageRefs.litellm) : undefined;
+  if (prisma) {
+    environment.keys = prisma;
+    environment.ratelimit = prisma;
+    environment['health.postgres'] = prisma;
+  }
   return {
     target: {
       kind: plan.target,
@@ -333,6 +340,15 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
     },
     fingerprint,
   };
+}
+
+/** Why the locally built LiteLLM image cannot generate keys (its build recorded the Prisma failure). */
+async function prismaInImage(ref: string | undefined): Promise<string | undefined> {
+  if (!ref) return undefined;
+  const r = await execa('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "io.gateway-smoke.prisma-engines"}}', ref], { reject: false });
+  if (r.stdout.trim() !== 'absent') return undefined;
+  const detail = await prismaBlocker();
+  return `Prisma engines unavailable in image ${ref} (built without them: label io.gateway-smoke.prisma-engines=absent)${detail ? `; ${detail}` : ''}`;
 }
 
 async function findService(k: Kube, namespace: string, release: string, profile: ChartProfile, guess: string): Promise<string> {

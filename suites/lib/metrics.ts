@@ -11,7 +11,11 @@ export interface Scrape {
 }
 
 export async function scrape(url: string, token?: string): Promise<Scrape> {
-  const res = await http('GET', url, token ? { token } : {});
+  let res = await http('GET', url, token ? { token } : {});
+  // LiteLLM answers /metrics with 307 → /metrics/; a scraper follows it, so do we (once).
+  if (res.status >= 300 && res.status < 400 && res.headers['location']) {
+    res = await http('GET', new URL(res.headers['location'], url).toString(), token ? { token } : {});
+  }
   if (res.status !== 200) throw new Error(`scraping ${url} answered HTTP ${res.status}: ${res.text.slice(0, 200)}`);
   return parseScrape(res.text);
 }
