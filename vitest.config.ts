@@ -10,8 +10,19 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/cluster/**', 'node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // Needs Docker and builds/creates a kind cluster: `npm run test:cluster`, run by .ci/run.
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 45 * 60_000,
+          hookTimeout: 10 * 60_000,
+          fileParallelism: false,
         },
       },
       {

@@ -1,0 +1,68 @@
+// The main job for real: `npm run e2e` on a kind cluster (air-gapped build here), the llm-proxy
+// fixture chart deploying the real llm-proxy image. Run by `npm run test:cluster` (CI runs it after
+// the unit tests); the first run creates the cluster, which takes minutes with a warm build cache.
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { RunReport } from '../../scripts/report/model.ts';
+
+const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
+const SECRET_PATTERN = /sk-(admin|provider)-[0-9a-f]{36}/;
+
+async function e2e(args: string[]): Promise<{ code: number; out: string; report: RunReport; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'gs-cluster-e2e-'));
+  const r = await execa(process.execPath, ['scripts/cli.ts', '--cluster-name', CLUSTER, '--report-dir', dir, ...args], {
+    reject: false,
+    all: true,
+    env: { FORCE_COLOR: '0' },
+    timeout: 40 * 60_000,
+  });
+  const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
+  return { code: r.exitCode ?? -1, out: r.all ?? '', report, dir };
+}
+
+const failing = (report: RunReport) =>
+  report.suites.flatMap((s) => s.checks.filter((c) => c.verdict === 'fail').map((c) => `${s.suite}: ${c.name}`));
+
+afterAll(async () => {
+  if (process.env['GATEWAY_SMOKE_KEEP_TEST_CLUSTER']) return;
+  await execa('bash', ['scripts/airgap/cluster-down.sh', CLUSTER], { reject: false });
+});
+
+describe('kind target, llm-proxy (real image, fixture chart)', () => {
+  test('every suite runs on the cluster; only the known revocation defect fails', async () => {
+    const { code, out, report } = await e2e(['--chart', 'llm-proxy', '--keep', 'always']);
+    expect(report.error, out.slice(-3000)).toBeUndefined();
+    const verdicts = Object.fromEntries(report.suites.map((s) => [s.suite, s.verdict]));
+    expect(verdicts, out.slice(-3000)).toEqual({ health: 'pass', keys: 'fail', ratelimit: 'pass', metrics: 'pass', netpol: 'not-applicable' });
+    expect(failing(report)).toEqual(['keys: a deleted unlimited key is refused']);
+    expect(code).toBe(1);
+    // The run fingerprint names what was tested; phases carry durations.
+    expect(Object.keys(report.fingerprint)).toEqual(expect.arrayContaining(['kubernetes', 'helm', 'kind', 'chart source']));
+    expect(report.phases.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['build and load images', 'helm install llm-proxy', 'open tunnel to the gateway']),
+    );
+  });
+
+  test('a wrong management token in the chart values fails keys with an auth message and a diagnostics bundle', async () => {
+    const values = join(await mkdtemp(join(tmpdir(), 'gs-values-')), 'wrong-token.yaml');
+    await writeFile(values, 'secrets:\n  data:\n    managementToken: sk-this-is-not-the-harness-token-0000\n');
+    const { code, report, dir } = await e2e(['--chart', 'llm-proxy', '--keep', 'always', '--suites', 'keys', '--values', values]);
+    expect(code).toBe(1);
+    const keys = report.suites.find((s) => s.suite === 'keys')!;
+    expect(keys.checks.find((c) => c.name === 'the admin credential creates a key')?.message).toMatch(
+      /Admin auth is broken: the management token was refused/,
+    );
+    expect(report.diagnostics).toBe('diagnostics/');
+    const bundle = await readdir(join(dir, 'diagnostics'));
+    expect(bundle).toEqual(expect.arrayContaining(['events.txt', 'pods.yaml', 'logs', 'INDEX.txt']));
+    const logs = await readdir(join(dir, 'diagnostics', 'logs'));
+    expect(logs.some((f) => f.includes('llm-proxy'))).toBe(true);
+    // The bundle and the reports never carry the generated admin or provider keys.
+    for (const f of ['junit.xml', 'summary.md', 'report.html', 'report.json', 'diagnostics/pods.yaml', 'diagnostics/workloads.yaml']) {
+      expect(await readFile(join(dir, f), 'utf8'), f).not.toMatch(SECRET_PATTERN);
+    }
+  });
+});
