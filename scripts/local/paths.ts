@@ -167,7 +167,12 @@ export function litellmKeysBlockedReason(paths = localPaths()): string | undefin
   if (!isInstalled('postgres', paths)) return `PostgreSQL not installed (run scripts/setup-local.sh apt)`;
   const st = prismaStatus(paths);
   if (!st) return `Prisma client for LiteLLM not generated (run scripts/setup-local.sh prisma)`;
-  if (!st.ok) return `Prisma engines unavailable: \`${st.command}\` failed: ${st.error ?? `exit ${st.exitCode}`}`;
+  if (!st.ok) {
+    // The verdict quotes the command that showed it, without the machine's cache paths.
+    const command = st.command.replace(/^cd \S+ && /, '').replace(/PRISMA_HOME_DIR=\S+ /, '').replace(/\S*\/(bin\/prisma|litellm\/proxy\/schema\.prisma)/g, '$1');
+    const error = (st.error ?? `exit ${st.exitCode}`).replace(/request to (https:\/\/[^/\s]+)\S* failed, reason: /, 'request to $1/… failed: ');
+    return `Prisma engines unavailable: \`${command}\` failed: ${error}`;
+  }
   return undefined;
 }
 

@@ -348,7 +348,7 @@ async function prismaInImage(ref: string | undefined): Promise<string | undefine
   const r = await execa('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "io.gateway-smoke.prisma-engines"}}', ref], { reject: false });
   if (r.stdout.trim() !== 'absent') return undefined;
   const detail = await prismaBlocker();
-  return `Prisma engines unavailable in image ${ref} (built without them: label io.gateway-smoke.prisma-engines=absent)${detail ? `; ${detail}` : ''}`;
+  return `${detail ?? 'Prisma engines unavailable'} (image ${ref} was built without them)`;
 }
 
 async function findService(k: Kube, namespace: string, release: string, profile: ChartProfile, guess: string): Promise<string> {
