@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     const runs: Run[] = [];
     for (let round = 1; round <= rounds; round++) {
       // Alternate who goes first so a slow phase of the shared machine does not always hit one side.
-      const order: (keyof typeof targets)[] = round % 2 === 1 ? ['mock', 'bare'] : ['bare', 'mock'];
+      const order: (keyof typeof targets)[] = round % 2 === 1 ? ['bare', 'mock'] : ['mock', 'bare'];
       for (const server of order) {
         if (warmup > 0) await load(autocannon, targets[server], warmup, connections);
         const cpu0 = cpuSeconds(pids[server]);
