@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // gateway-smoke CLI: `npm run e2e -- --chart <name> [--target kind|existing|local|url] ...`
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, oneParagraph, UserError } from './errors.ts';
 import { buildPlan, KEEP_POLICIES, type RawOptions } from './plan.ts';
@@ -105,7 +106,8 @@ async function main(argv: string[]): Promise<number> {
   process.stderr.write(`\n${renderConsoleTable(report)}\n\n`);
   if (report.error) process.stderr.write(`Setup failed: ${mask(report.error)}\n`);
   process.stderr.write(`Reports: ${files.junit}, ${files.markdown}, ${files.html}\n`);
-  if (report.diagnostics) process.stderr.write(`Diagnostics: ${report.diagnostics}\n`);
+  for (const f of report.findings ?? []) process.stderr.write(`Under the run: ${f}\n`);
+  if (report.diagnostics) process.stderr.write(`Diagnostics: ${join(plan.reportDir, report.diagnostics)}\n`);
   if (runFailed(report)) return ExitCode.suiteFailed;
   if (plan.strict && hasEnvironmentGaps(report)) return ExitCode.environment;
   return ExitCode.ok;

@@ -54,7 +54,11 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
   ctx.failed = runFailed(report);
   if (ctx.failed && p.diagnose) {
     try {
-      report.diagnostics = await ctx.phase('collect diagnostics', () => p.diagnose!(plan, ctx, join(plan.reportDir, 'diagnostics')));
+      const d = await ctx.phase('collect diagnostics', () => p.diagnose!(plan, ctx, join(plan.reportDir, 'diagnostics')));
+      if (d) {
+        report.diagnostics = d.path;
+        if (d.findings.length) report.findings = d.findings.map(mask);
+      }
     } catch {
       // already logged by the phase; the verdict stands without the bundle
     }

@@ -75,6 +75,14 @@ describe('reports', () => {
     expect(text).toContain('Available=False');
   });
 
+  test('what changed under the run reaches the summary and the failing JUnit cases', async () => {
+    const r = { ...sample(), findings: ['gateway pod gw-1 was deleted during the run (pods now: gw-2)'] };
+    const dir = await mkdtemp(join(tmpdir(), 'gs-report-'));
+    const files = await writeReports(dir, r);
+    expect(await readFile(files.markdown, 'utf8')).toMatch(/What changed under the run:\*\*\n\n- gateway pod gw-1 was deleted/);
+    expect(await readFile(files.junit, 'utf8')).toMatch(/<failure[^>]*>[^<]*What changed under the run:\n- gateway pod gw-1 was deleted/);
+  });
+
   test('markdown leads with the verdict and shows the table', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gs-report-'));
     const md = await readFile((await writeReports(dir, sample())).markdown, 'utf8');

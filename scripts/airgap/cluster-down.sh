@@ -53,10 +53,16 @@ done
 # the kind network, if no other cluster uses it
 if docker network inspect kind >/dev/null 2>&1; then
   if [[ "$(docker network inspect -f '{{len .Containers}}' kind)" == "0" ]]; then
+    br="$(kind_bridge)"
     docker network rm kind >/dev/null && log "removed docker network kind"
+    remove_kind_egress_rule "$br"
   else
     log "docker network kind still used by other containers: kept"
   fi
+fi
+if iptables -S DOCKER-USER 2>/dev/null | grep -q gateway-smoke-airgap && ! docker network inspect kind >/dev/null 2>&1; then
+  # rules for bridges that are gone
+  iptables -S DOCKER-USER | grep gateway-smoke-airgap | sed 's/^-A /-D /' | while read -r r; do eval "iptables $r"; done
 fi
 record_timing cluster_down_seconds "$(( $(now) - t ))"
 if [[ $left -ne 0 ]]; then log "cluster $NAME deleted, but leftovers were found (cleaned up now)"; exit 1; fi

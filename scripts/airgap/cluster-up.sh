@@ -32,8 +32,10 @@ KUBECTL=("$BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" --context "$CONTEXT")
 
 if "$BIN/kind" get clusters 2>/dev/null | grep -qx "$NAME"; then
   log "cluster $NAME exists; checking it"
+  ensure_kind_network
   "$BIN/kind" get kubeconfig --name "$NAME" >"$KUBECONFIG_OUT"
 else
+  ensure_kind_network
   log "creating cluster $NAME with image $IMAGE"
   t=$(now)
   "$BIN/kind" create cluster --name "$NAME" --image "$IMAGE" \

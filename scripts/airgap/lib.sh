@@ -95,3 +95,42 @@ step() {
 }
 
 docker_image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# ---- keep kind's nodes on this machine -----------------------------------------------
+# Until kube-proxy has programmed a node, in-cluster clients' packets to the Service IP
+# 10.96.0.1 (and any pod traffic to a non-cluster address) follow the node's default route
+# to the docker host, which would forward and masquerade them out of the machine. A
+# DOCKER-USER rule rejects everything the kind network's bridge would forward elsewhere.
+# cluster-up creates the "kind" network itself (kind reuses it) so the rule is in place
+# before the first node starts.
+KIND_NET="kind"
+kind_bridge() {
+  local id name
+  name="$(docker network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' "$KIND_NET" 2>/dev/null || true)"
+  if [[ -n "$name" ]]; then echo "$name"; return; fi
+  id="$(docker network inspect -f '{{.Id}}' "$KIND_NET" 2>/dev/null)" || return 1
+  echo "br-${id:0:12}"
+}
+egress_rule() { # BRIDGE
+  echo "-i $1 ! -o $1 -m comment --comment gateway-smoke-airgap:kind-stays-local -j REJECT --reject-with icmp-net-prohibited"
+}
+ensure_kind_network() {
+  if ! docker network inspect "$KIND_NET" >/dev/null 2>&1; then
+    docker network create -d bridge \
+      -o com.docker.network.bridge.enable_ip_masquerade=true \
+      -o com.docker.network.driver.mtu=1500 "$KIND_NET" >/dev/null
+    log "created docker network $KIND_NET"
+  fi
+  local br; br="$(kind_bridge)"
+  # shellcheck disable=SC2046
+  if ! iptables -C DOCKER-USER $(egress_rule "$br") 2>/dev/null; then
+    iptables -I DOCKER-USER $(egress_rule "$br")
+    log "DOCKER-USER: traffic from $br to anywhere but $br is rejected"
+  fi
+}
+remove_kind_egress_rule() { # BRIDGE
+  # shellcheck disable=SC2046
+  while iptables -C DOCKER-USER $(egress_rule "$1") 2>/dev/null; do
+    iptables -D DOCKER-USER $(egress_rule "$1")
+  done
+}

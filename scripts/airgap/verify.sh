@@ -7,6 +7,7 @@
 #      allow rule reopens it within 10 s (both times measured and printed)
 #   5. a pod whose image is not there fails with an image-pull error that names the
 #      loopback endpoint 127.0.0.1:1 (for a listed registry and for an unlisted one)
+#   6. the host rejects anything the kind network would forward off the machine
 #
 #   scripts/airgap/verify.sh [name]      (default name: gateway-smoke)
 # Exits non-zero if any check fails. KEEP=1 keeps the test namespace for inspection.
@@ -189,6 +190,17 @@ for p in missing-listed missing-unlisted; do
     result FAIL "missing image fails locally" "$img: reason='$reason' message='${msg:0:300}'"
   fi
 done
+
+# ------------------------------------------------------------------ 6. egress guard
+# (checked on the host, without sending anything outside)
+br="$(kind_bridge 2>/dev/null || true)"
+# shellcheck disable=SC2046
+if [[ -n "$br" ]] && iptables -C DOCKER-USER $(egress_rule "$br") 2>/dev/null; then
+  n="$(iptables -L DOCKER-USER -v -n -x | awk '/gateway-smoke-airgap/ {print $1; exit}')"
+  result PASS "node egress stays on this machine" "DOCKER-USER rejects $br -> elsewhere (${n:-0} packets stopped so far)"
+else
+  result FAIL "node egress stays on this machine" "no DOCKER-USER reject rule for the kind bridge '${br}' (run cluster-up.sh)"
+fi
 
 echo "verify: $pass passed, $fail failed"
 [[ $fail -eq 0 ]]

@@ -61,6 +61,9 @@ export interface TunnelOptions {
 export class Tunnel {
   url = '';
   restarts = 0;
+  /** The local listener closed while the run still needed it (someone killed the tunnel). */
+  closedUnexpectedly = false;
+  private closing = false;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private current: PodTarget | undefined;
@@ -95,6 +98,9 @@ export class Tunnel {
     const addr = this.server.address();
     if (!addr || typeof addr === 'string') throw new Error('tunnel listener has no port');
     this.url = `http://127.0.0.1:${addr.port}`;
+    this.server.on('close', () => {
+      if (!this.closing) this.closedUnexpectedly = true;
+    });
     await this.waitForRoundTrip(timeoutMs);
     return this.url;
   }
@@ -146,7 +152,14 @@ export class Tunnel {
     );
   }
 
+  /** Closes the listener as a failure would (for tests that prove a broken tunnel is reported). */
+  kill(): void {
+    for (const s of this.sockets) s.destroy();
+    this.server?.close();
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }

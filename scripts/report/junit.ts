@@ -52,7 +52,10 @@ export function renderJUnit(report: RunReport): string {
         time: seconds(check.durationMs),
       });
       if (check.verdict === 'fail') {
-        const body = (check.message ?? 'failed') + (report.diagnostics ? `\n\nDiagnostics: ${report.diagnostics}` : '');
+        const body =
+          (check.message ?? 'failed') +
+          (report.findings?.length ? `\n\nWhat changed under the run:\n${report.findings.map((f) => `- ${f}`).join('\n')}` : '') +
+          (report.diagnostics ? `\n\nDiagnostics: ${report.diagnostics}` : '');
         tc.ele('failure', { message: firstLine(check.message ?? 'failed') }).txt(body);
       } else if (check.verdict === 'not-applicable') {
         tc.ele('skipped', { message: `not applicable: ${check.message ?? ''}` });

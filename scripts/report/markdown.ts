@@ -18,6 +18,9 @@ export function renderMarkdown(report: RunReport): string {
   if (report.error) {
     lines.push('', `**Setup failed:** ${cell(report.error)}`);
   }
+  if (report.findings?.length) {
+    lines.push('', '**What changed under the run:**', '', ...report.findings.map((f) => `- ${f}`));
+  }
   lines.push('', '| chart | suite | verdict | detail |', '|---|---|---|---|');
   for (const s of report.suites) {
     const detail =

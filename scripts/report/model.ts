@@ -64,6 +64,8 @@ export interface RunReport {
   error?: string;
   /** Relative path of the diagnostics bundle inside the report directory. */
   diagnostics?: string;
+  /** What changed under the run and likely explains a failure (a pod replaced, a tunnel that broke). */
+  findings?: string[];
 }
 
 /** The suite verdict from its checks: any fail fails; all environment/na bubble up; else pass. */

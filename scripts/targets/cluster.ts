@@ -18,6 +18,7 @@ import type { RunContext } from '../run-context.ts';
 import { registerSecret } from '../secrets.ts';
 import { PROJECT_ROOT } from '../suite-runner.ts';
 import { locate } from '../tools.ts';
+import type { Diagnosis } from './index.ts';
 import type { ProvisionedTarget } from './types.ts';
 import { type ImageName, listImages } from '../images/index.ts';
 import { prismaBlocker } from '../local/paths.ts';
@@ -25,7 +26,16 @@ import { prismaBlocker } from '../local/paths.ts';
 const MOCK_PORT = 8089;
 const READY_TIMEOUT_MS = 300_000;
 
+interface PodSnapshot {
+  name: string;
+  uid: string;
+  restarts: number;
+}
+
 interface ClusterState {
+  gatewayPods: PodSnapshot[];
+  tunnels: Tunnel[];
+  release?: string;
   k?: Kube;
   kubeconfig?: string;
   namespace?: string;
@@ -35,7 +45,7 @@ interface ClusterState {
 }
 
 /** Per-run state the diagnostics step needs after provisioning (or after it failed half-way). */
-const state: ClusterState = { releases: [] };
+const state: ClusterState = { releases: [], gatewayPods: [], tunnels: [] };
 
 const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}`;
 
@@ -242,6 +252,7 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const namespace = `gs-${profile.name}-${runId}`.slice(0, 60);
   state.namespace = namespace;
+  ctx.log.info(`run namespace: ${namespace} (kube context ${k.context})`);
   await createNamespace(k, ctx, plan, namespace, { 'gateway-smoke/role': 'gateway' });
 
   const adminKey = secret('sk-admin');
@@ -294,6 +305,9 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
   const probePath = 'notApplicable' in profile.capabilities.health ? '/' : profile.capabilities.health.live.path;
   const gateway = new Tunnel(k, { namespace, service: { name: svc, port: profile.service.port }, probePath, log: (l) => ctx.log.warn(l) });
   const baseUrl = await ctx.phase('open tunnel to the gateway', () => gateway.open());
+  state.tunnels.push(gateway);
+  state.release = release;
+  state.gatewayPods = await snapshotPods(k, namespace, release);
   ctx.defer('close gateway tunnel', () => gateway.close());
   const mockTunnel = new Tunnel(k, { namespace, service: { name: mockService, port: MOCK_PORT }, probePath: '/__mock/health' });
   const mockUrl = await mockTunnel.open();
@@ -360,8 +374,40 @@ async function findService(k: Kube, namespace: string, release: string, profile:
   throw new Error(`release ${release} created no Service on port ${profile.service.port} (Services: ${names.join(', ') || 'none'})`);
 }
 
-export async function diagnoseCluster(plan: RunPlan, _ctx: RunContext, dir: string): Promise<string | undefined> {
+async function snapshotPods(k: Kube, namespace: string, release: string): Promise<PodSnapshot[]> {
+  const pods = await k.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${release}` });
+  return pods.items.map((p) => ({
+    name: p.metadata!.name!,
+    uid: p.metadata!.uid!,
+    restarts: (p.status?.containerStatuses ?? []).reduce((n, c) => n + c.restartCount, 0),
+  }));
+}
+
+/** What happened to the gateway under the run: pods replaced or restarted, tunnels that broke. */
+async function changesUnderTheRun(): Promise<string[]> {
+  const findings: string[] = [];
+  if (state.k && state.namespace && state.release && state.gatewayPods.length) {
+    const now = await snapshotPods(state.k, state.namespace, state.release);
+    for (const before of state.gatewayPods) {
+      const same = now.find((p) => p.uid === before.uid);
+      if (!same) {
+        findings.push(
+          `gateway pod ${before.name} was deleted during the run (pods now: ${now.map((p) => p.name).join(', ') || 'none'}); requests in flight then failed — see diagnostics/events.txt`,
+        );
+      } else if (same.restarts > before.restarts) {
+        findings.push(`gateway pod ${before.name} restarted ${same.restarts - before.restarts} time(s) during the run — see its previous log in diagnostics/logs/`);
+      }
+    }
+  }
+  for (const t of state.tunnels) {
+    if (t.restarts > 0 || t.closedUnexpectedly) findings.push(`the tunnel ${t.describe} broke during the run (${t.restarts} restart(s)${t.closedUnexpectedly ? ', listener closed' : ''})`);
+  }
+  return findings;
+}
+
+export async function diagnoseCluster(plan: RunPlan, _ctx: RunContext, dir: string): Promise<Diagnosis | undefined> {
   if (!state.k || !state.namespace) return undefined;
+  const findings = await changesUnderTheRun().catch((err: Error) => [`could not compare the gateway pods: ${err.message}`]);
   await collectDiagnostics({
     k: state.k,
     namespace: state.namespace,
@@ -370,6 +416,6 @@ export async function diagnoseCluster(plan: RunPlan, _ctx: RunContext, dir: stri
     releases: state.releases,
     ...(plan.target === 'kind' && state.kindBin ? { kindCluster: { kind: state.kindBin, name: plan.clusterName } } : {}),
   });
-  return 'diagnostics/';
+  return { path: 'diagnostics/', findings };
 }
 

@@ -6,12 +6,19 @@ import { diagnoseCluster, provisionCluster } from './cluster.ts';
 import { diagnoseLocal, provisionLocal } from './local.ts';
 import { provisionUrl } from './url.ts';
 
+export interface Diagnosis {
+  /** The bundle, relative to the report directory. */
+  path: string;
+  /** Changes under the run that likely explain the failure, in words. */
+  findings: string[];
+}
+
 /** How each target is made reachable; each returns the same Target shape. */
 export interface Provisioner {
   tools: ToolName[];
   provision(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget>;
   /** Gathers evidence into dir before cleanup; returns what it wrote, relative to the report dir. */
-  diagnose?(plan: RunPlan, ctx: RunContext, dir: string): Promise<string | undefined>;
+  diagnose?(plan: RunPlan, ctx: RunContext, dir: string): Promise<Diagnosis | undefined>;
 }
 
 export async function provisioner(plan: RunPlan): Promise<Provisioner> {

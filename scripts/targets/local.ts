@@ -13,6 +13,7 @@ import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
 import { mask, registerSecret } from '../secrets.ts';
+import type { Diagnosis } from './index.ts';
 import type { ProvisionedTarget, Target } from './types.ts';
 
 const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}`;
@@ -107,11 +108,11 @@ async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTa
   };
 }
 
-export async function diagnoseLocal(_plan: RunPlan, _ctx: RunContext, dir: string): Promise<string | undefined> {
+export async function diagnoseLocal(_plan: RunPlan, _ctx: RunContext, dir: string): Promise<Diagnosis | undefined> {
   if (!logDir) return undefined;
   await mkdir(dir, { recursive: true });
   const files = await readdir(logDir).catch(() => [] as string[]);
   for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(logDir, f), 'utf8')));
   await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
-  return 'diagnostics/';
+  return { path: 'diagnostics/', findings: [] };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { RunReport } from '../../scripts/report/model.ts';
+import { cacheDir } from '../../scripts/tools.ts';
 
 const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
 const SECRET_PATTERN = /sk-(admin|provider)-[0-9a-f]{36}/;
@@ -64,5 +65,39 @@ describe('kind target, llm-proxy (real image, fixture chart)', () => {
     for (const f of ['junit.xml', 'summary.md', 'report.html', 'report.json', 'diagnostics/pods.yaml', 'diagnostics/workloads.yaml']) {
       expect(await readFile(join(dir, f), 'utf8'), f).not.toMatch(SECRET_PATTERN);
     }
+  });
+});
+
+describe('kind target, failures under the run', () => {
+  test('deleting the gateway pod mid-run fails the verdict and the report says the pod was deleted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gs-cluster-e2e-'));
+    const cli = execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--cluster-name', CLUSTER, '--keep', 'always', '--suites', 'keys,metrics', '--report-dir', dir], {
+      reject: false,
+      all: true,
+      env: { FORCE_COLOR: '0' },
+    });
+    let seen = '';
+    const namespace = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`never reached the suites:\n${seen.slice(-2000)}`)), 20 * 60_000);
+      cli.all!.on('data', (b: Buffer) => {
+        seen += b.toString();
+        const ns = /run namespace: (\S+)/.exec(seen)?.[1];
+        if (ns && seen.includes('▶ run suites')) {
+          clearTimeout(timer);
+          resolve(ns);
+        }
+      });
+    });
+    const bin = join(cacheDir(), 'airgap', 'bin');
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, (await execa(join(bin, 'kind'), ['get', 'kubeconfig', '--name', CLUSTER])).stdout, { mode: 0o600 });
+    const kubectl = join(bin, 'kubectl');
+    await execa(kubectl, ['--kubeconfig', kubeconfig, '-n', namespace, 'delete', 'pod', '-l', 'app.kubernetes.io/instance=llm-proxy', '--wait=false']);
+    const r = await cli;
+    expect(r.exitCode, r.all?.slice(-3000)).toBe(1);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
+    expect(report.findings?.join('\n'), r.all?.slice(-3000)).toMatch(/gateway pod \S+ was deleted during the run/);
+    expect(await readFile(join(dir, 'summary.md'), 'utf8')).toMatch(/What changed under the run/);
+    expect(await readFile(join(dir, 'diagnostics', 'events.txt'), 'utf8')).toMatch(/Killing|Deleted|SuccessfulCreate/);
   });
 });
