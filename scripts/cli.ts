@@ -89,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
       process.exit(ExitCode.interrupted);
     }
     ctx.log.info(`\n${signal} received: cleaning up (${ctx.pendingCleanups.reverse().join(', ') || 'nothing to clean'})…`);
+    ctx.failed = true;
     ctx.interrupt(`interrupted by ${signal}`);
     void ctx.cleanup().finally(() => process.exit(ExitCode.interrupted));
   };

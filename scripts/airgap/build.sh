@@ -387,8 +387,7 @@ build_node_image() {
   docker run -d --name "$c" --privileged --tmpfs /run --tmpfs /tmp \
     -v "$OUT/images.tar:/images.tar:ro" --entrypoint /usr/bin/containerd "$NODE_IMAGE-base" >/dev/null
   trap 'docker rm -f '"$c"' >/dev/null 2>&1 || true' RETURN
-  local i
-  for i in $(seq 1 60); do docker exec "$c" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
+  for _ in $(seq 1 60); do docker exec "$c" ctr version >/dev/null 2>&1 && break; sleep 0.5; done
   docker exec "$c" ctr -n k8s.io images import --label=io.cri-containerd.pinned=pinned \
     --all-platforms --no-unpack --digests /images.tar
   docker exec "$c" ctr -n k8s.io images ls -q
@@ -414,7 +413,7 @@ invalidate_downstream() {
 }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-12; }
 main() {
-  local t0 ran=0; t0=$(now)
+  local t0; t0=$(now)
   command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "docker is not running: run scripts/airgap/host-prep.sh"
   local scripts_hash manifests_hash
   scripts_hash="$(hash_of "$AIRGAP_DIR/build.sh" "$AIRGAP_DIR/lib.sh")"

@@ -21,12 +21,11 @@ t=$(now)
 if [[ -x "$BIN/kind" ]]; then
   "$BIN/kind" delete cluster --name "$NAME" --kubeconfig "$CACHE/kubeconfig-$NAME"
   # drop the context kind merged into the default kubeconfig
-  for k in "$BIN/kubectl"; do
-    [[ -x "$k" ]] || continue
-    "$k" config delete-context "kind-$NAME" >/dev/null 2>&1 || true
-    "$k" config delete-cluster "kind-$NAME" >/dev/null 2>&1 || true
-    "$k" config delete-user "kind-$NAME" >/dev/null 2>&1 || true
-  done
+  if [[ -x "$BIN/kubectl" ]]; then
+    "$BIN/kubectl" config delete-context "kind-$NAME" >/dev/null 2>&1 || true
+    "$BIN/kubectl" config delete-cluster "kind-$NAME" >/dev/null 2>&1 || true
+    "$BIN/kubectl" config delete-user "kind-$NAME" >/dev/null 2>&1 || true
+  fi
 elif [[ -n "$ids" ]]; then
   docker rm -f -v $ids >/dev/null
 fi

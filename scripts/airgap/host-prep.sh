@@ -105,7 +105,8 @@ dockerd_pid() { pgrep -x dockerd | head -1; }
 if ! docker info >/dev/null 2>&1; then
   if [[ -z "$(dockerd_pid)" ]]; then
     log "starting dockerd (log /var/log/gateway-smoke-dockerd.log)"
-    nohup /usr/sbin/dockerd >/var/log/gateway-smoke-dockerd.log 2>&1 &
+    # its own session: dockerd must outlive the run (or CI job step) that happened to start it
+    setsid nohup /usr/sbin/dockerd >/var/log/gateway-smoke-dockerd.log 2>&1 < /dev/null &
   fi
   for _ in $(seq 1 60); do
     [[ -S /var/run/docker.sock ]] && docker info >/dev/null 2>&1 && break

@@ -68,12 +68,28 @@ async function ensureKindCluster(plan: RunPlan, ctx: RunContext): Promise<{ kube
   const found = await locate('kind');
   const present = found ? (await execa(found, ['get', 'clusters'], { reject: false })).stdout.split('\n').includes(plan.clusterName) : false;
   if (!present) {
+    // Registered before creation: a Ctrl-C half-way through must not leave a cluster behind.
+    ctx.defer(`delete kind cluster ${plan.clusterName} (--keep ${plan.keep})`, async () => {
+      if (plan.keep === 'always' || (plan.keep === 'on-failure' && ctx.failed)) {
+        ctx.log.info(`keeping kind cluster ${plan.clusterName} (--keep ${plan.keep}); delete it with: npm run cluster:down -- ${plan.clusterName}`);
+        return;
+      }
+      await execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-down.sh'), plan.clusterName], { reject: false });
+    });
     await ctx.phase(`create kind cluster ${plan.clusterName} (builds what is missing)`, async () => {
-      const up = execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-up.sh'), plan.clusterName], {
-        reject: false,
-        all: true,
-        cancelSignal: ctx.signal,
-      });
+      // Its own process group, so an interrupt stops kind itself, not just the shell around it.
+      const up = execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-up.sh'), plan.clusterName], { reject: false, all: true, detached: true });
+      const stop = () => {
+        if (up.pid) {
+          try {
+            process.kill(-up.pid, 'SIGTERM');
+          } catch {
+            // already gone
+          }
+        }
+      };
+      ctx.signal.addEventListener('abort', stop, { once: true });
+      void up.finally(() => ctx.signal.removeEventListener('abort', stop));
       // Long phase: stream the script's progress lines so nobody stares at a silent terminal.
       up.all?.on('data', (b: Buffer) => {
         for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
@@ -224,12 +240,9 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
     context = c.context;
     const kind = state.kindBin!;
     fingerprint['kind'] = (await execa(kind, ['version'])).stdout.trim();
-    if (plan.keep === 'never' || (plan.keep === 'on-failure' && c.created)) {
-      ctx.defer(`delete kind cluster ${plan.clusterName} (--keep ${plan.keep})`, async () => {
-        if (plan.keep === 'on-failure' && ctx.failed) {
-          ctx.log.info(`keeping kind cluster ${plan.clusterName} for inspection (--keep on-failure); delete it with: npm run cluster:down -- ${plan.clusterName}`);
-          return;
-        }
+    if (plan.keep === 'never' && !c.created) {
+      // A cluster this run reused is deleted only when asked to keep nothing.
+      ctx.defer(`delete kind cluster ${plan.clusterName} (--keep never)`, async () => {
         await execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-down.sh'), plan.clusterName], { reject: false });
       });
     }

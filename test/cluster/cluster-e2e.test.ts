@@ -101,3 +101,33 @@ describe('kind target, failures under the run', () => {
     expect(await readFile(join(dir, 'diagnostics', 'events.txt'), 'utf8')).toMatch(/Killing|Deleted|SuccessfulCreate/);
   });
 });
+
+describe('kind target, Ctrl-C', () => {
+  test('Ctrl-C after the cluster is created, with --keep never, leaves no cluster, container or tunnel behind', async () => {
+    const name = `${CLUSTER}-int`;
+    const kind = join(cacheDir(), 'airgap', 'bin', 'kind');
+    const cli = execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--cluster-name', name, '--keep', 'never', '--report-dir', await mkdtemp(join(tmpdir(), 'gs-int-'))], {
+      reject: false,
+      all: true,
+      env: { FORCE_COLOR: '0' },
+    });
+    let seen = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the cluster was never created:\n${seen.slice(-2000)}`)), 20 * 60_000);
+      cli.all!.on('data', (b: Buffer) => {
+        seen += b.toString();
+        if (seen.includes('▶ build and load images')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    expect((await execa(kind, ['get', 'clusters'])).stdout.split('\n')).toContain(name);
+    cli.kill('SIGINT');
+    const r = await cli;
+    expect(r.exitCode, r.all?.slice(-2000)).toBe(130);
+    expect((await execa(kind, ['get', 'clusters'], { reject: false })).stdout.split('\n')).not.toContain(name);
+    const containers = (await execa('docker', ['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n');
+    expect(containers.filter((c) => c.startsWith(`${name}-`))).toEqual([]);
+  });
+});
