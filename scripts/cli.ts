@@ -64,6 +64,9 @@ function program(): Command {
   return cmd;
 }
 
+/** Set by the signal handler, which owns the exit (130) once cleanup has finished. */
+let interruptedBySignal = false;
+
 async function main(argv: string[]): Promise<number> {
   const cmd = program();
   let raw: RawOptions;
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
   let interrupted = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted++;
+    interruptedBySignal = true;
     if (interrupted > 1) {
       ctx.log.warn('second interrupt: exiting now; some resources may be left behind (see the list above)');
       process.exit(ExitCode.interrupted);
@@ -115,8 +119,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!interruptedBySignal) process.exit(code);
+  },
   (err: unknown) => {
+    // An interrupted run unwinds through here; the signal handler exits once cleanup is done.
+    if (interruptedBySignal) return;
     if (err instanceof UserError) {
       process.stderr.write(`gateway-smoke: ${mask(oneParagraph(err.message))}\n`);
       process.exit(err.exitCode);
