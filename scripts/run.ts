@@ -51,14 +51,19 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
     }
     report.error = mask(err instanceof Error ? err.message : String(err));
   }
+  if (p.changes && report.suites.length) {
+    // Results gathered while the gateway was replaced under the run prove nothing: fail, and say why.
+    const findings = await p.changes().catch((err: Error) => [`could not check the gateway for changes: ${err.message}`]);
+    if (findings.length) {
+      report.findings = findings.map(mask);
+      report.error ??= `the gateway changed under the run, so its results cannot be trusted: ${report.findings.join('; ')}`;
+    }
+  }
   ctx.failed = runFailed(report);
   if (ctx.failed && p.diagnose) {
     try {
       const d = await ctx.phase('collect diagnostics', () => p.diagnose!(plan, ctx, join(plan.reportDir, 'diagnostics')));
-      if (d) {
-        report.diagnostics = d.path;
-        if (d.findings.length) report.findings = d.findings.map(mask);
-      }
+      if (d) report.diagnostics = d.path;
     } catch {
       // already logged by the phase; the verdict stands without the bundle
     }

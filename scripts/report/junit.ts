@@ -20,7 +20,7 @@ export function renderJUnit(report: RunReport): string {
   if (report.error) {
     const setup = root.ele('testsuite', { name: `${report.chart}.setup`, tests: 1, failures: 1, time: '0' });
     props(setup);
-    const tc = setup.ele('testcase', { classname: `${report.chart}.setup`, name: 'provision target' });
+    const tc = setup.ele('testcase', { classname: `${report.chart}.setup`, name: report.findings?.length ? 'gateway unchanged during the run' : 'provision target' });
     tc.ele('failure', { message: report.error }).txt(
       report.error + (report.diagnostics ? `\n\nDiagnostics: ${report.diagnostics}` : ''),
     );

@@ -114,5 +114,5 @@ export async function diagnoseLocal(_plan: RunPlan, _ctx: RunContext, dir: strin
   const files = await readdir(logDir).catch(() => [] as string[]);
   for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(logDir, f), 'utf8')));
   await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
-  return { path: 'diagnostics/', findings: [] };
+  return { path: 'diagnostics/' };
 }
