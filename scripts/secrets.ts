@@ -1,6 +1,15 @@
 // One masking function for everything that is printed or written (logs, JUnit, Markdown,
 // HTML, diagnostics). Secrets are registered as soon as they are generated or read.
+import { randomBytes } from 'node:crypto';
+
 const registered = new Set<string>();
+
+/** A fresh random credential for a run (admin key, provider key), registered for masking at once. */
+export function newSecret(prefix: string): string {
+  const value = `${prefix}-${randomBytes(18).toString('hex')}`;
+  registered.add(value);
+  return value;
+}
 
 const MIN_SECRET_LENGTH = 6; // shorter strings would mask ordinary words
 

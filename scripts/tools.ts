@@ -6,8 +6,10 @@ import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from './errors.ts';
 
+/** The build and install cache, outside git: ${GATEWAY_SMOKE_CACHE:-~/.cache/gateway-smoke}. */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['GATEWAY_SMOKE_CACHE'] ?? join(homedir(), '.cache', 'gateway-smoke');
+  const set = env['GATEWAY_SMOKE_CACHE'];
+  return set && set.trim() !== '' ? set : join(homedir(), '.cache', 'gateway-smoke');
 }
 
 /** Where the project's own builds put binaries (scripts/airgap, scripts/setup-local.sh). */

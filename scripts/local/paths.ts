@@ -1,15 +1,12 @@
 // Where scripts/setup-local.sh puts the real gateway software, and checks that it is there.
 // The cache is outside git: ${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}.
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { cacheDir as toolsCacheDir } from '../tools.ts';
 
 export type Component = 'llm-proxy' | 'litellm' | 'postgres' | 'redis';
 
-export function cacheDir(): string {
-  const env = process.env.GATEWAY_SMOKE_CACHE;
-  return env && env.trim() !== '' ? env : join(homedir(), '.cache', 'gateway-smoke');
-}
+export { cacheDir } from '../tools.ts';
 
 export type LocalPaths = {
   cache: string;
@@ -25,7 +22,7 @@ export type LocalPaths = {
   logs: string;
 };
 
-export function localPaths(cache = cacheDir()): LocalPaths {
+export function localPaths(cache = toolsCacheDir()): LocalPaths {
   const venv = join(cache, 'litellm-venv');
   return {
     cache,

@@ -15,7 +15,7 @@ import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunPlan } from '../plan.ts';
 import type { ChartProfile } from '../profiles/types.ts';
 import type { RunContext } from '../run-context.ts';
-import { registerSecret } from '../secrets.ts';
+import { newSecret } from '../secrets.ts';
 import { PROJECT_ROOT } from '../suite-runner.ts';
 import { locate } from '../tools.ts';
 import type { Diagnosis } from './index.ts';
@@ -47,7 +47,6 @@ interface ClusterState {
 /** Per-run state the diagnostics step needs after provisioning (or after it failed half-way). */
 const state: ClusterState = { releases: [], gatewayPods: [], tunnels: [] };
 
-const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}`;
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -268,10 +267,8 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
   ctx.log.info(`run namespace: ${namespace} (kube context ${k.context})`);
   await createNamespace(k, ctx, plan, namespace, { 'gateway-smoke/role': 'gateway' });
 
-  const adminKey = secret('sk-admin');
-  const providerKey = secret('sk-provider');
-  registerSecret(adminKey);
-  registerSecret(providerKey);
+  const adminKey = newSecret('sk-admin');
+  const providerKey = newSecret('sk-provider');
 
   const mockRelease = 'mock';
   await ctx.phase('install mock provider', async () => {

@@ -1,6 +1,5 @@
 // The local target: the mock provider and the chart's own gateway software as processes on
 // loopback. Every process is stopped by the cleanup stack, on success, failure and Ctrl-C.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +11,10 @@ import { EnvironmentError } from '../errors.ts';
 import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
-import { mask, registerSecret } from '../secrets.ts';
+import { mask, newSecret } from '../secrets.ts';
 import type { Diagnosis } from './index.ts';
 import type { ProvisionedTarget, Target } from './types.ts';
 
-const secret = (prefix: string) => `${prefix}-${randomBytes(18).toString('hex')}`;
 
 /** Logs live in a private temp dir (they may hold keys) and are copied, masked, into diagnostics. */
 let logDir: string | undefined;
@@ -33,10 +31,8 @@ export async function provisionLocal(plan: RunPlan, ctx: RunContext): Promise<Pr
 
 async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
   const profile = plan.profile;
-  const adminKey = secret('sk-admin');
-  const providerKey = secret('sk-provider');
-  registerSecret(adminKey);
-  registerSecret(providerKey);
+  const adminKey = newSecret('sk-admin');
+  const providerKey = newSecret('sk-provider');
   const work = await mkdtemp(join(tmpdir(), `gs-local-${profile.name}-`));
   logDir = join(work, 'logs');
   await mkdir(logDir, { recursive: true });
