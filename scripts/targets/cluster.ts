@@ -33,6 +33,8 @@ interface PodSnapshot {
 }
 
 interface ClusterState {
+  /** The run created the cluster and will delete it unless kept: its namespaces go with it. */
+  deletesCluster?: (failed: boolean) => boolean;
   gatewayPods: PodSnapshot[];
   tunnels: Tunnel[];
   release?: string;
@@ -67,6 +69,7 @@ async function ensureKindCluster(plan: RunPlan, ctx: RunContext): Promise<{ kube
   const found = await locate('kind');
   const present = found ? (await execa(found, ['get', 'clusters'], { reject: false })).stdout.split('\n').includes(plan.clusterName) : false;
   if (!present) {
+    state.deletesCluster = (failed) => plan.keep === 'never' || (plan.keep === 'on-failure' && !failed);
     // Registered before creation: a Ctrl-C half-way through must not leave a cluster behind.
     ctx.defer(`delete kind cluster ${plan.clusterName} (--keep ${plan.keep})`, async () => {
       if (plan.keep === 'always' || (plan.keep === 'on-failure' && ctx.failed)) {
@@ -192,6 +195,7 @@ async function createNamespace(k: Kube, ctx: RunContext, plan: RunPlan, namespac
       ctx.log.info(`keeping namespace ${namespace} for inspection (--keep ${plan.keep})`);
       return;
     }
+    if (state.deletesCluster?.(ctx.failed)) return; // deleting the cluster removes it anyway
     await deleteNamespace(k, namespace, ctx);
   });
 }
@@ -240,6 +244,7 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
     const kind = state.kindBin!;
     fingerprint['kind'] = (await execa(kind, ['version'])).stdout.trim();
     if (plan.keep === 'never' && !c.created) {
+      state.deletesCluster = () => true;
       // A cluster this run reused is deleted only when asked to keep nothing.
       ctx.defer(`delete kind cluster ${plan.clusterName} (--keep never)`, async () => {
         await execa('bash', [join(PROJECT_ROOT, 'scripts/airgap/cluster-down.sh'), plan.clusterName], { reject: false });
