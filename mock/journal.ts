@@ -40,12 +40,9 @@ export type JournalEntry = {
  * requests, so under load it is promoted to V8's old generation, and every object it points to costs
  * GC time. Headers are one flat array, the body stays the string it arrived as (parsed on read).
  */
-export type Record_ = {
-  id: number;
+export type Record_ = Omit<JournalEntry, 'time' | 'query' | 'headers' | 'body'> & {
   /** performance.now() at arrival; the wall-clock time is performance.timeOrigin + t0. */
   t0: number;
-  method: string;
-  path: string;
   query: Record<string, string | string[]>;
   /** [name, value, name, value, …]: lower-case names, secret values already masked. */
   headers: string[];
@@ -53,15 +50,6 @@ export type Record_ = {
   hasMock: boolean;
   /** The body text; null if empty or over the stored limit. */
   bodyText: string | null;
-  bodyBytes: number;
-  endpoint: string | null;
-  model: string | null;
-  stream: boolean;
-  status: number | null;
-  outcome: Outcome;
-  durationMs: number | null;
-  rule: number | null;
-  expectationFailures: string[];
 };
 
 export type JournalFilter = {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, oneParagraph, UserError } from './errors.ts';
 import { buildPlan, KEEP_POLICIES, type RawOptions } from './plan.ts';
-import { chartNames, DEFAULT_CHART, PROFILES } from './profiles/index.ts';
+import { DEFAULT_CHART, PROFILES } from './profiles/index.ts';
 import { SUITES } from './profiles/types.ts';
 import { hasEnvironmentGaps, runFailed } from './report/model.ts';
 import { renderConsoleTable } from './report/markdown.ts';
@@ -12,7 +12,6 @@ import { writeReports } from './report/write.ts';
 import { RunContext } from './run-context.ts';
 import { executeRun } from './run.ts';
 import { mask } from './secrets.ts';
-import { TARGET_KINDS } from './targets/types.ts';
 
 function program(): Command {
   const cmd = new Command('gateway-smoke')

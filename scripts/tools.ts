@@ -1,6 +1,6 @@
 // Finds the CLIs a target needs and checks their versions before anything is created, so a
 // missing tool is one clear paragraph at the start instead of a failure twenty minutes in.
-import { access, constants } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
@@ -71,22 +71,24 @@ export interface FoundTool {
   version: string;
 }
 
-async function executable(path: string): Promise<boolean> {
+/** Whether a path is an executable file this process may run. */
+export function isExecutable(path: string): boolean {
   try {
-    await access(path, constants.X_OK);
+    accessSync(path, constants.X_OK);
     return true;
   } catch {
     return false;
   }
 }
 
-export async function locate(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+/** A tool from the project's caches first, then PATH; undefined when there is none. */
+export function locateSync(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const dirs = [...toolDirs(env), ...(env['PATH'] ?? '').split(delimiter).filter(Boolean)];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    if (await executable(candidate)) return candidate;
-  }
-  return undefined;
+  return dirs.map((dir) => join(dir, name)).find(isExecutable);
+}
+
+export async function locate(name: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return locateSync(name, env);
 }
 
 function atLeast(v: number[], min: number[]): boolean {

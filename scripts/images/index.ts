@@ -4,13 +4,12 @@
 //   await buildImages({ only: ['mock'] });      // scripts/images/build-images.sh, output streamed to a log
 //   fixtureChart('routeiq')                     // fixtures/charts/routeiq-gateway
 //   await renderChart(helm, 'llm-proxy', values) // `helm template` -> parsed objects
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { parseAllDocuments, stringify } from 'yaml';
-import { toolDirs } from '../tools.ts';
+import { cacheDir, locateSync } from '../tools.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const IMAGES_DIR = join(REPO_ROOT, 'scripts', 'images');
@@ -82,7 +81,7 @@ export async function buildImages(opts: { only?: readonly ImageName[]; force?: b
     const tail = (r.all ?? '').split('\n').slice(-20).join('\n');
     throw new Error(`scripts/images/build-images.sh exited ${r.exitCode}:\n${tail}`);
   }
-  const cache = env['GATEWAY_SMOKE_CACHE'] ?? join(env['HOME'] ?? '', '.cache', 'gateway-smoke');
+  const cache = cacheDir(env);
   return JSON.parse(await readFile(join(cache, 'images', 'last-build.json'), 'utf8')) as Record<string, BuildResult>;
 }
 
@@ -92,19 +91,9 @@ export async function buildImages(opts: { only?: readonly ImageName[]; force?: b
  * it: a `go install`ed helm assumes v1.20, below the routeiq chart's kubeVersion (>=1.23). */
 export const KUBE_VERSION = '1.34.4';
 
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** helm from the project's caches, then PATH; undefined when there is none. */
 export function findHelm(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [...toolDirs(env), ...(env['PATH'] ?? '').split(delimiter).filter(Boolean)];
-  return dirs.map((d) => join(d, 'helm')).find(isExecutable);
+  return locateSync('helm', env);
 }
 
 export interface K8sObject {

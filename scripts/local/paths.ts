@@ -1,8 +1,8 @@
 // Where scripts/setup-local.sh puts the real gateway software, and checks that it is there.
 // The cache is outside git: ${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}.
-import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir as toolsCacheDir } from '../tools.ts';
+import { isExecutable, cacheDir as toolsCacheDir } from '../tools.ts';
 
 export type Component = 'llm-proxy' | 'litellm' | 'postgres' | 'redis';
 
@@ -36,15 +36,6 @@ export function localPaths(cache = toolsCacheDir()): LocalPaths {
   };
 }
 
-function executable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Debian's PostgreSQL server binaries (initdb, postgres, pg_isready), newest major first. */
 export function postgresBinDir(): string | undefined {
   const root = '/usr/lib/postgresql';
@@ -57,14 +48,14 @@ export function postgresBinDir(): string | undefined {
   majors.sort((a, b) => Number(b) - Number(a));
   for (const m of majors) {
     const dir = join(root, m, 'bin');
-    if (executable(join(dir, 'initdb')) && executable(join(dir, 'postgres'))) return dir;
+    if (isExecutable(join(dir, 'initdb')) && isExecutable(join(dir, 'postgres'))) return dir;
   }
   return undefined;
 }
 
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin', '/usr/local/bin'])) {
-    if (dir && executable(join(dir, name))) return join(dir, name);
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
   }
   return undefined;
 }
@@ -77,9 +68,9 @@ export function redisServerBin(): string | undefined {
 export function findComponent(c: Component, paths = localPaths()): string | undefined {
   switch (c) {
     case 'llm-proxy':
-      return executable(paths.llmProxyBin) ? paths.llmProxyBin : undefined;
+      return isExecutable(paths.llmProxyBin) ? paths.llmProxyBin : undefined;
     case 'litellm':
-      return executable(paths.litellmBin) ? paths.litellmBin : undefined;
+      return isExecutable(paths.litellmBin) ? paths.litellmBin : undefined;
     case 'postgres': {
       const d = postgresBinDir();
       return d ? join(d, 'postgres') : undefined;

@@ -295,7 +295,6 @@ function burstChart(report: RunReport): string {
   const shots = (evidenceOf(report, 'rateLimitBurst') as BurstShot[] | undefined)?.slice().sort((a, b) => a.index - b.index);
   if (!shots) return section('burst', 'Rate-limit burst', `<p class="empty">${e(noEvidence(report, 'ratelimit', 'rate-limit burst'))}</p>`);
   const W = 1100;
-  const H = 190;
   const left = 64;
   const right = 24;
   const top = 30;

@@ -1,14 +1,7 @@
 // Reads the mock provider's request journal: what the gateway really sent upstream.
 import { fingerprint } from '../../mock/fingerprint.ts';
+import type { JournalEntry } from '../../mock/journal.ts';
 import { http } from './http.ts';
-
-export interface JournalEntry {
-  id: number;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  status?: number;
-}
 
 export async function readJournal(mockUrl: string): Promise<JournalEntry[]> {
   const res = await http('GET', `${mockUrl}/__mock/journal`);
