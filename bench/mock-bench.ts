@@ -2,7 +2,7 @@
 // JSON bytes, with the same load generator (autocannon) and settings, in one run, alternating.
 // Gate (exit 1): mock below 80% of bare requests/s, or adding 1 ms or more at p99.
 //
-//   node bench/mock-bench.ts [--duration 10] [--warmup 2] [--connections 10] [--rounds 2]
+//   node bench/mock-bench.ts [--duration 10] [--warmup 2] [--connections 10] [--rounds 3]
 //
 // Each server runs in its own child process so the load generator (this process) does not share an
 // event loop with it. Latency percentiles are computed from every response time autocannon reports
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '10' },
-      rounds: { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '3' },
     },
   });
   const duration = Number(values.duration);

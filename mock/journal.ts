@@ -77,9 +77,21 @@ export function maskHeaders(headers: IncomingHttpHeaders, flags: { hasMock: bool
       flags.hasMock = true;
       if (name === 'x-mock-expect-headers') v = maskExpectHeadersValue(v);
     } else if (isSecretName(name)) v = maskHeaderValue(name, v);
-    out.push(name, v);
+    out.push(name, internValue(v));
   }
   return out;
+}
+
+// Header values repeat (host, content-type, user-agent …): keep one copy of each, so the journal's
+// 10 000 records do not each retain their own identical strings (GC time under load).
+const values = new Map<string, string>();
+function internValue(v: string): string {
+  if (v.length > 256) return v;
+  const kept = values.get(v);
+  if (kept !== undefined) return kept;
+  if (values.size >= 4096) values.clear();
+  values.set(v, v);
+  return v;
 }
 
 function headersObject(flat: string[]): Record<string, string> {

@@ -118,6 +118,34 @@ function routeOf(path: string): Route | null {
   return null;
 }
 
+// Gateways (and their load tests, retries and probes) send the same few request bodies over and
+// over; parsing is a pure function of the text, so small bodies are parsed once. Bounded like the
+// route cache. The parsed values are shared between requests: nothing may mutate them.
+const UNPARSEABLE = Symbol('unparseable');
+const parseMemo = new Map<string, { text: string; value: unknown }>();
+const PARSE_MEMO_MAX_BYTES = 4096;
+
+/** The parsed body (UNPARSEABLE if not JSON), and the text to keep: the memo's own copy on a hit,
+ * so the journal does not retain one identical string per request. */
+function parseMemoised(text: string, size: number): { text: string; value: unknown } {
+  if (size > PARSE_MEMO_MAX_BYTES) return { text, value: parse(text) };
+  let hit = parseMemo.get(text);
+  if (hit === undefined) {
+    hit = { text, value: parse(text) };
+    if (parseMemo.size >= 256) parseMemo.clear();
+    parseMemo.set(text, hit);
+  }
+  return hit;
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return UNPARSEABLE;
+  }
+}
+
 function safeDecode(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -244,11 +272,10 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
     let body: unknown = undefined;
     let unparseable = false;
     if (text !== null && size > 0) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        unparseable = true;
-      }
+      const parsed = parseMemoised(text, size);
+      body = parsed.value;
+      unparseable = body === UNPARSEABLE;
+      text = parsed.text;
       if (size <= MAX_STORED_BODY) rec.bodyText = text;
     }
     rec.bodyBytes = size;

@@ -178,6 +178,24 @@ describe('request journal', () => {
     }
   });
 
+  // Bodies and header values are memoised (parse once, keep one copy): repeats must still be
+  // answered and journaled each on their own, and a bad body stays bad the second time.
+  test('repeated identical requests are each answered and journaled as themselves', async () => {
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await chat({ 'x-trace': 'same' }));
+    const bad = [];
+    for (let i = 0; i < 2; i++) bad.push(await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body: '{"model": "m", oops' }));
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { id: string }).id));
+    expect(new Set(ids).size).toBe(3);
+    expect(bad.map((r) => r.status)).toEqual([400, 400]);
+    const entries = mock.journal.entries();
+    expect(entries).toHaveLength(5);
+    for (const e of entries.slice(0, 3)) {
+      expect(e).toMatchObject({ status: 200, model: 'mock-gpt', headers: { 'x-trace': 'same' }, body: JSON.parse(CHAT) });
+    }
+    for (const e of entries.slice(3)) expect(e).toMatchObject({ status: 400, body: '{"model": "m", oops', model: null });
+  });
+
   test('the journal is a bounded ring: oldest entries drop out', async () => {
     const small = await startMock({ quiet: true, journalSize: 3 });
     try {
