@@ -29,6 +29,7 @@ const wiring: MockWiring = {
   model: 'mock-gpt',
 };
 const RELEASE = 'gs-run1';
+const DB_URL = 'postgresql://smoke:pg-0123abcd@postgres.gs-ns1.svc.cluster.local:5432/smoke';
 
 function routeiqNetpolValues(): { networkPolicy: Record<string, unknown> } {
   const netpol = routeiq.capabilities.netpol;
@@ -136,6 +137,18 @@ describe.skipIf(!helm)(`fixture chart llm-proxy${skipReason}`, () => {
   test('DB_DRIVER=postgres without a database URL is refused, as upstream', async () => {
     expect(await renderChartError(helm!, FIXTURE_CHARTS['llm-proxy']!, { env: { DB_DRIVER: 'postgres' } })).toMatch(/DB_DRIVER=postgres needs/);
   });
+
+  test('with the Postgres the harness installs: two replicas on DB_DRIVER=postgres, DATABASE_URL from the Secret', async () => {
+    const withDb = llmProxy.values({ ...wiring, databaseUrl: DB_URL });
+    expect(missingKeys(withDb, await chartDefaults(FIXTURE_CHARTS['llm-proxy']!), ['env'])).toEqual([]);
+    const o = await renderChart(helm!, FIXTURE_CHARTS['llm-proxy']!, withDb, { release: RELEASE });
+    const dep = find(o, 'Deployment', `${RELEASE}-llm-proxy`) as Any;
+    expect(dep.spec.replicas).toBe(2);
+    const env = envMap(container(dep));
+    expect(env['DB_DRIVER']).toBe('postgres');
+    expect(env['DATABASE_URL']).toEqual({ secretKeyRef: { name: `${RELEASE}-llm-proxy`, key: 'DATABASE_URL' } });
+    expect((find(o, 'Secret') as Any).stringData.DATABASE_URL).toBe(DB_URL);
+  });
 });
 
 describe.skipIf(!helm)(`fixture chart routeiq-gateway (LiteLLM stand-in)${skipReason}`, () => {
@@ -158,6 +171,13 @@ describe.skipIf(!helm)(`fixture chart routeiq-gateway (LiteLLM stand-in)${skipRe
     const svc = find(objs, 'Service', fullname) as Any;
     expect(svc.spec.ports).toEqual([{ name: 'http', port: routeiq.service.port, targetPort: 4000, protocol: 'TCP' }]);
     expect(container(find(objs, 'Deployment', fullname)).ports).toEqual([{ name: 'http', containerPort: 4000, protocol: 'TCP' }]);
+  });
+
+  test('with the Postgres the harness installs: DATABASE_URL in its Secret and migrations on', async () => {
+    const o = await renderChart(helm!, FIXTURE_CHARTS['routeiq']!, routeiq.values({ ...wiring, databaseUrl: DB_URL }), { release: RELEASE });
+    const secret = find(o, 'Secret', `${fullname}-secrets`) as Any;
+    expect(b64(secret.data.DATABASE_URL)).toBe(DB_URL);
+    expect(envMap(container(find(o, 'Deployment', fullname)))).toMatchObject({ LITELLM_RUN_DB_MIGRATIONS: 'true' });
   });
 
   test('Secret <fullname>-secrets with the profile keys, loaded with envFrom', () => {

@@ -61,6 +61,8 @@ export interface TunnelOptions {
 export class Tunnel {
   url = '';
   restarts = 0;
+  /** Forwarded connections that died under their client (the API server link aborted or failed). */
+  breaks = 0;
   /** The local listener closed while the run still needed it (someone killed the tunnel). */
   closedUnexpectedly = false;
   private closing = false;
@@ -131,7 +133,12 @@ export class Tunnel {
       const ws = await this.k.portForward.portForward(this.opts.namespace, target.pod, [target.port], socket, null, socket);
       if (typeof ws !== 'function') {
         ws.on('error', () => this.onBroken(target, socket));
-        ws.on('close', () => socket.destroy());
+        // 1006: the link to the API server ended without a close frame, i.e. it was cut, not
+        // finished. With the client still connected, that is a broken tunnel, not a closed stream.
+        ws.on('close', (code: number) => {
+          if (code === 1006 && !socket.destroyed) this.onBroken(target, socket);
+          else socket.destroy();
+        });
       }
     } catch {
       this.onBroken(target, socket);
@@ -139,7 +146,9 @@ export class Tunnel {
   }
 
   private onBroken(target: PodTarget, socket: Socket): void {
+    if (socket.destroyed) return; // already counted (error and close both report one break)
     socket.destroy();
+    this.breaks++;
     if (this.current !== target || this.opts.pod) return;
     if (this.restarts >= (this.opts.maxRestarts ?? 5)) return;
     this.restarts++;
@@ -150,12 +159,6 @@ export class Tunnel {
       },
       (err: Error) => this.opts.log?.(`tunnel restart failed: ${err.message}`),
     );
-  }
-
-  /** Closes the listener as a failure would (for tests that prove a broken tunnel is reported). */
-  kill(): void {
-    for (const s of this.sockets) s.destroy();
-    this.server?.close();
   }
 
   async close(): Promise<void> {

@@ -11,12 +11,15 @@ export const llmProxy: ChartProfile = {
   },
   service: { nameSuffix: 'llm-proxy', port: 8080 },
   needs: [],
+  // SQLite on emptyDir is per pod; with Postgres the token store is shared, so the chart can run
+  // two replicas and the ratelimit suite can check that a token's quota holds across them.
+  installs: ['postgres'],
   values: (w) => ({
-    replicaCount: 1,
+    replicaCount: w.databaseUrl ? 2 : 1,
     image: { repository: 'gateway-smoke/llm-proxy', tag: 'v0.1.3', pullPolicy: 'Never' },
     // OPENAI_API_URL is scheme+host: llm-proxy keeps the request path, so the mock serves /v1/...
-    env: { OPENAI_API_URL: w.mockUrl, ENABLE_METRICS: 'true', LLM_PROXY_EVENT_BUS: 'in-memory' },
-    secrets: { create: true, data: { managementToken: w.adminKey } },
+    env: { OPENAI_API_URL: w.mockUrl, ENABLE_METRICS: 'true', LLM_PROXY_EVENT_BUS: 'in-memory', ...(w.databaseUrl ? { DB_DRIVER: 'postgres' } : {}) },
+    secrets: { create: true, data: { managementToken: w.adminKey, ...(w.databaseUrl ? { databaseUrl: w.databaseUrl } : {}) } },
   }),
   local: 'llm-proxy',
   knownDefects: [

@@ -13,16 +13,18 @@ export const routeiq: ChartProfile = {
   },
   service: { nameSuffix: 'routeiq-gateway', port: 80 },
   needs: ['postgres'],
+  // Keys live in Postgres (LiteLLM through Prisma): the harness installs one and hands it over.
+  installs: ['postgres'],
   values: (w) => ({
     replicaCount: 1,
     secrets: {
       create: true,
-      values: { LITELLM_MASTER_KEY: w.adminKey, OPENAI_API_KEY: w.providerKey },
+      values: { LITELLM_MASTER_KEY: w.adminKey, OPENAI_API_KEY: w.providerKey, ...(w.databaseUrl ? { DATABASE_URL: w.databaseUrl } : {}) },
     },
     // The chart's default says `env/LITELLM_MASTER_KEY`, which LiteLLM does not resolve (a known
     // defect); the harness sets the working reference so keys can be tested at all.
     config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model })) },
-    gateway: { ssrf: { allowPrivateIps: true } },
+    gateway: { ssrf: { allowPrivateIps: true }, ...(w.databaseUrl ? { database: { runMigrations: true } } : {}) },
   }),
   local: 'litellm',
   capabilities: {

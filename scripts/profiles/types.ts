@@ -104,6 +104,8 @@ export interface MockWiring {
   /** The admin credential (LiteLLM master key, llm-proxy management token). */
   adminKey: string;
   model: string;
+  /** Postgres the harness installed for this run (the profile's `installs`), as a DATABASE_URL. */
+  databaseUrl?: string;
 }
 
 export interface ChartProfile {
@@ -114,6 +116,11 @@ export interface ChartProfile {
   service: { nameSuffix: string; port: number };
   /** What must run in the cluster before the chart. */
   needs: ('postgres' | 'redis' | 'gateway-api-crds' | 'envoy-gateway' | 'cnpg-operator')[];
+  /**
+   * What the harness installs in the run namespace before the chart on a cluster target (from
+   * fixtures/charts, images built here); values() then gets its address (e.g. `databaseUrl`).
+   */
+  installs?: 'postgres'[];
   /** Helm values that wire the chart to the mock provider and the admin credential. */
   values(wiring: MockWiring): Record<string, unknown>;
   local?: LocalGateway;

@@ -10,6 +10,7 @@ import { EnvironmentError } from '../errors.ts';
 import { apiStatus, type Kube, kube } from '../kube/client.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
 import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
+import { type FixtureTarget, imageValues, installFixture, installPostgres } from './dependencies.ts';
 import { Tunnel, resolveService } from '../kube/tunnel.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunPlan } from '../plan.ts';
@@ -118,8 +119,7 @@ function imagesFor(profile: ChartProfile, suites: string[]): ImageName[] {
   const names: ImageName[] = ['mock'];
   if (profile.local === 'llm-proxy') names.push('llm-proxy');
   if (profile.local === 'litellm') names.push('litellm');
-  // Postgres/Redis images are loaded once the harness installs those dependencies per profile
-  // (LiteLLM keys need Prisma's engines, which cannot be had here, so nothing uses them yet).
+  if (profile.installs?.includes('postgres')) names.push('postgres');
   if (suites.includes('netpol') && !('notApplicable' in profile.capabilities.netpol)) names.push('probe');
   return names;
 }
@@ -227,8 +227,7 @@ export async function deleteNamespace(k: Kube, namespace: string, ctx: RunContex
 let imageRefs: Partial<Record<ImageName, string>> = {};
 
 function mockValues(): Record<string, unknown> {
-  const ref = imageRefs.mock ?? '';
-  return { fullnameOverride: 'mock', image: { repository: ref.split(':')[0] || 'gateway-smoke/mock', tag: ref.split(':')[1] ?? '' }, service: { port: MOCK_PORT } };
+  return { fullnameOverride: 'mock', image: imageValues(imageRefs.mock, 'gateway-smoke/mock'), service: { port: MOCK_PORT } };
 }
 
 export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
@@ -275,27 +274,23 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
   const adminKey = newSecret('sk-admin');
   const providerKey = newSecret('sk-provider');
 
+  const fixtures: FixtureTarget = { k, helmEnv, namespace, ctx, releases: state.releases };
   const mockRelease = 'mock';
-  await ctx.phase('install mock provider', async () => {
-    state.releases.push(mockRelease);
-    await helmInstall(helmEnv, {
-      release: mockRelease,
-      chart: join(PROJECT_ROOT, 'fixtures/charts/mock-provider'),
-      namespace,
-      values: [mockValues()],
-      timeoutMs: READY_TIMEOUT_MS,
-      signal: ctx.signal,
-    });
-    await waitForWorkloads(k, namespace, { labelSelector: `app.kubernetes.io/instance=${mockRelease}`, timeoutMs: 120_000, what: 'mock provider', signal: ctx.signal, onProgress: (l) => ctx.log.info(l) });
-  });
+  await ctx.phase('install mock provider', () =>
+    installFixture(fixtures, { release: mockRelease, chart: 'mock-provider', values: mockValues(), what: 'mock provider', timeoutMs: 120_000 }),
+  );
   const mockService = (await k.core.listNamespacedService({ namespace, labelSelector: `app.kubernetes.io/instance=${mockRelease}` })).items[0]?.metadata?.name;
   if (!mockService) throw new Error(`the mock provider release created no Service in ${namespace}`);
   const mockUrlInCluster = `http://${mockService}.${namespace}.svc.cluster.local:${MOCK_PORT}`;
 
+  const databaseUrl = await installDependencies(plan, ctx, fixtures);
+
   const chart = await ctx.phase('resolve chart source', () => resolveChart(plan, ctx));
   fingerprint['chart source'] = chart.label;
   const release = profile.name;
-  const values: Record<string, unknown>[] = [profile.values({ mockUrl: mockUrlInCluster, providerKey, adminKey, model: plan.model })];
+  const values: Record<string, unknown>[] = [
+    profile.values({ mockUrl: mockUrlInCluster, providerKey, adminKey, model: plan.model, ...(databaseUrl ? { databaseUrl } : {}) }),
+  ];
   if (!('notApplicable' in profile.capabilities.netpol) && plan.suites.includes('netpol')) {
     values.push(profile.capabilities.netpol.enableValues);
   }
@@ -324,8 +319,9 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
   state.release = release;
   state.gatewayPods = await snapshotPods(k, namespace, release);
   ctx.defer('close gateway tunnel', () => gateway.close());
-  const mockTunnel = new Tunnel(k, { namespace, service: { name: mockService, port: MOCK_PORT }, probePath: '/__mock/health' });
+  const mockTunnel = new Tunnel(k, { namespace, service: { name: mockService, port: MOCK_PORT }, probePath: '/__mock/health', log: (l) => ctx.log.warn(l) });
   const mockUrl = await mockTunnel.open();
+  state.tunnels.push(mockTunnel);
   ctx.defer('close mock tunnel', () => mockTunnel.close());
 
   // One pinned tunnel per ready pod, so suites can spread requests over every replica.
@@ -335,6 +331,7 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
     for (const pod of pods) {
       const t = new Tunnel(k, { namespace, pod, probePath });
       replicaUrls.push(await t.open());
+      state.tunnels.push(t);
       ctx.defer(`close tunnel to pod ${pod.pod}`, () => t.close());
     }
   }
@@ -369,6 +366,19 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
     },
     fingerprint,
   };
+}
+
+/** The profile's `installs` that its gateway can use here; returns the DATABASE_URL when Postgres is up. */
+async function installDependencies(plan: RunPlan, ctx: RunContext, fixtures: FixtureTarget): Promise<string | undefined> {
+  if (!plan.profile.installs?.includes('postgres')) return undefined;
+  // LiteLLM with DATABASE_URL but without Prisma's engines does not start at all; without the URL
+  // it runs and the key suites say why they cannot (environment). So no database for it then.
+  const prisma = plan.target === 'kind' && plan.profile.local === 'litellm' ? await prismaInImage(imageRefs.litellm) : undefined;
+  if (prisma) {
+    ctx.log.info(`not installing Postgres: the gateway could not use it (${prisma})`);
+    return undefined;
+  }
+  return ctx.phase('install Postgres', () => installPostgres(fixtures, imageRefs.postgres));
 }
 
 /** Why the locally built LiteLLM image cannot generate keys (its build recorded the Prisma failure). */
@@ -415,7 +425,11 @@ export async function changesUnderTheRun(): Promise<string[]> {
     }
   }
   for (const t of state.tunnels) {
-    if (t.restarts > 0 || t.closedUnexpectedly) findings.push(`the tunnel ${t.describe} broke during the run (${t.restarts} restart(s)${t.closedUnexpectedly ? ', listener closed' : ''})`);
+    if (t.breaks > 0 || t.closedUnexpectedly) {
+      findings.push(
+        `the tunnel ${t.describe} broke during the run (${t.breaks} forwarded connection(s) cut, ${t.restarts} re-resolve(s)${t.closedUnexpectedly ? ', listener closed' : ''}); requests through it failed — the API server link or the node's streaming connection dropped`,
+      );
+    }
   }
   return findings;
 }

@@ -68,30 +68,39 @@ describe('kind target, llm-proxy (real image, fixture chart)', () => {
   });
 });
 
+/** Starts a run in the background and resolves once its suites are running, with its namespace. */
+async function startRunUntilSuites(args: string[]) {
+  const dir = await mkdtemp(join(tmpdir(), 'gs-cluster-e2e-'));
+  const cli = execa(process.execPath, ['scripts/cli.ts', '--cluster-name', CLUSTER, '--keep', 'always', '--report-dir', dir, ...args], {
+    reject: false,
+    all: true,
+    env: { FORCE_COLOR: '0' },
+  });
+  const bin = join(cacheDir(), 'airgap', 'bin');
+  const kubeconfig = join(dir, 'kubeconfig');
+  let seen = '';
+  let fetched: Promise<void> | undefined;
+  // The kubeconfig is fetched while the run installs, so a test can act the moment suites start.
+  const namespace = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`never reached the suites:\n${seen.slice(-2000)}`)), 20 * 60_000);
+    cli.all!.on('data', (b: Buffer) => {
+      seen += b.toString();
+      const ns = /run namespace: (\S+)/.exec(seen)?.[1];
+      if (ns && !fetched) {
+        fetched = execa(join(bin, 'kind'), ['get', 'kubeconfig', '--name', CLUSTER]).then(({ stdout }) => writeFile(kubeconfig, stdout, { mode: 0o600 }));
+      }
+      if (ns && seen.includes('▶ run suites')) {
+        clearTimeout(timer);
+        fetched!.then(() => resolve(ns), reject);
+      }
+    });
+  });
+  return { cli, dir, namespace, kubeconfig, kubectl: join(bin, 'kubectl') };
+}
+
 describe('kind target, failures under the run', () => {
   test('deleting the gateway pod mid-run fails the verdict and the report says the pod was deleted', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gs-cluster-e2e-'));
-    const cli = execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--cluster-name', CLUSTER, '--keep', 'always', '--suites', 'keys,metrics', '--report-dir', dir], {
-      reject: false,
-      all: true,
-      env: { FORCE_COLOR: '0' },
-    });
-    let seen = '';
-    const namespace = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`never reached the suites:\n${seen.slice(-2000)}`)), 20 * 60_000);
-      cli.all!.on('data', (b: Buffer) => {
-        seen += b.toString();
-        const ns = /run namespace: (\S+)/.exec(seen)?.[1];
-        if (ns && seen.includes('▶ run suites')) {
-          clearTimeout(timer);
-          resolve(ns);
-        }
-      });
-    });
-    const bin = join(cacheDir(), 'airgap', 'bin');
-    const kubeconfig = join(dir, 'kubeconfig');
-    await writeFile(kubeconfig, (await execa(join(bin, 'kind'), ['get', 'kubeconfig', '--name', CLUSTER])).stdout, { mode: 0o600 });
-    const kubectl = join(bin, 'kubectl');
+    const { cli, dir, namespace, kubeconfig, kubectl } = await startRunUntilSuites(['--chart', 'llm-proxy', '--suites', 'keys,metrics']);
     await execa(kubectl, ['--kubeconfig', kubeconfig, '-n', namespace, 'delete', 'pod', '-l', 'app.kubernetes.io/instance=llm-proxy', '--wait=false']);
     const r = await cli;
     expect(r.exitCode, r.all?.slice(-3000)).toBe(1);
@@ -99,6 +108,32 @@ describe('kind target, failures under the run', () => {
     expect(report.findings?.join('\n'), r.all?.slice(-3000)).toMatch(/gateway pod \S+ was deleted during the run/);
     expect(await readFile(join(dir, 'summary.md'), 'utf8')).toMatch(/What changed under the run/);
     expect(await readFile(join(dir, 'diagnostics', 'events.txt'), 'utf8')).toMatch(/Killing|Deleted|SuccessfulCreate/);
+  });
+
+  // The tunnels are port-forwards over the harness's connections to the API server. Aborting those
+  // TCP connections from outside (ss -K, as a network blip or an API server restart would) kills
+  // the tunnels under the suites; the run must not pass as if nothing happened.
+  test('killing the tunnels mid-run fails the verdict and the report names the broken tunnel', async () => {
+    const { cli, dir, kubeconfig } = await startRunUntilSuites(['--chart', 'llm-proxy', '--suites', 'ratelimit,metrics']);
+    const apiPort = /server: https:\/\/127\.0\.0\.1:(\d+)/.exec(await readFile(kubeconfig, 'utf8'))?.[1];
+    expect(apiPort).toBeDefined();
+    let finished = false;
+    void cli.then(() => (finished = true));
+    let killed = 0;
+    for (let round = 0; !finished && round < 10; round++) {
+      const ss = await execa('ss', ['-K', 'dst', '127.0.0.1', 'dport', '=', `:${apiPort}`], { reject: false });
+      expect(ss.stderr, 'ss -K needs root and a kernel with INET_DIAG_DESTROY').not.toMatch(/Operation not permitted/);
+      killed += ss.stdout.split('\n').filter((l) => l.includes('ESTAB')).length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    const r = await cli;
+    expect(killed, 'no connection to the API server was open to abort').toBeGreaterThan(0);
+    expect(r.exitCode, r.all?.slice(-3000)).toBe(1);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
+    expect(report.findings?.join('\n'), r.all?.slice(-3000)).toMatch(/the tunnel \S+ .*broke during the run \([1-9]\d* forwarded connection/);
+    expect(await readFile(join(dir, 'summary.md'), 'utf8')).toMatch(/What changed under the run[\s\S]*tunnel/);
+    expect(report.diagnostics).toBe('diagnostics/');
+    expect(await readdir(join(dir, 'diagnostics'))).toEqual(expect.arrayContaining(['events.txt', 'pods.yaml', 'logs']));
   });
 });
 
