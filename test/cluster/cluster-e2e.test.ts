@@ -43,8 +43,11 @@ describe('kind target, llm-proxy (real image, fixture chart)', () => {
     // The run fingerprint names what was tested; phases carry durations.
     expect(Object.keys(report.fingerprint)).toEqual(expect.arrayContaining(['kubernetes', 'helm', 'kind', 'chart source']));
     expect(report.phases.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['build and load images', 'helm install llm-proxy', 'open tunnel to the gateway']),
+      expect.arrayContaining(['build and load images', 'install Postgres', 'helm install llm-proxy', 'open tunnel to the gateway']),
     );
+    // On the Postgres the run installed, llm-proxy runs two replicas: the quota check spans both.
+    const ratelimit = report.suites.find((s) => s.suite === 'ratelimit')!;
+    expect(ratelimit.checks.find((c) => c.name === 'the limit holds across every replica and worker')?.verdict).toBe('pass');
   });
 
   test('a wrong management token in the chart values fails keys with an auth message and a diagnostics bundle', async () => {
