@@ -141,7 +141,13 @@ describe('kind target, failures under the run', () => {
 });
 
 describe('kind target, Ctrl-C', () => {
-  test('Ctrl-C after the cluster is created, with --keep never, leaves no cluster, container or tunnel behind', async () => {
+  // Three moments: kind half-way through creating the nodes, images loading, suites running over
+  // open tunnels. Each time the run must exit 130 and, with --keep never, leave nothing behind.
+  test.each([
+    ['while kind creates the nodes', 'Preparing nodes'],
+    ['while images are built and loaded', '▶ build and load images'],
+    ['while the suites run over open tunnels', '▶ run suites'],
+  ])('Ctrl-C %s, with --keep never, leaves no cluster, container or process behind', async (_when, trigger) => {
     const name = `${CLUSTER}-int`;
     const kind = join(cacheDir(), 'airgap', 'bin', 'kind');
     const cli = execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--cluster-name', name, '--keep', 'never', '--report-dir', await mkdtemp(join(tmpdir(), 'gs-int-'))], {
@@ -151,21 +157,23 @@ describe('kind target, Ctrl-C', () => {
     });
     let seen = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the cluster was never created:\n${seen.slice(-2000)}`)), 20 * 60_000);
+      const timer = setTimeout(() => reject(new Error(`the run never got to "${trigger}":\n${seen.slice(-2000)}`)), 20 * 60_000);
       cli.all!.on('data', (b: Buffer) => {
         seen += b.toString();
-        if (seen.includes('▶ build and load images')) {
+        if (seen.includes(trigger)) {
           clearTimeout(timer);
           resolve();
         }
       });
     });
-    expect((await execa(kind, ['get', 'clusters'])).stdout.split('\n')).toContain(name);
     cli.kill('SIGINT');
     const r = await cli;
     expect(r.exitCode, r.all?.slice(-2000)).toBe(130);
     expect((await execa(kind, ['get', 'clusters'], { reject: false })).stdout.split('\n')).not.toContain(name);
     const containers = (await execa('docker', ['ps', '-a', '--format', '{{.Names}}'])).stdout.split('\n');
     expect(containers.filter((c) => c.startsWith(`${name}-`))).toEqual([]);
+    // Nothing the run started outlives it: no kind, helm, cluster-up.sh or image build for this cluster.
+    const left = (await execa('pgrep', ['-af', name], { reject: false })).stdout.split('\n').filter((l) => l && !l.includes('vitest'));
+    expect(left).toEqual([]);
   });
 });
