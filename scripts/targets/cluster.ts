@@ -134,6 +134,8 @@ async function loadImages(plan: RunPlan, ctx: RunContext, kind: string): Promise
   const built = await r;
   if (built.exitCode !== 0) throw new Error(`building images failed (exit ${built.exitCode}): ${String(built.all ?? '').split('\n').slice(-4).join(' ')}`);
   imageRefs = await listImages({ only: wanted });
+  // A database the gateway cannot use is not installed, so its image need not be loaded either.
+  if (imageRefs.postgres && (await databaseUnusable(plan))) delete imageRefs.postgres;
   const refs = Object.values(imageRefs);
   const nodes = (await execa(kind, ['get', 'nodes', '--name', plan.clusterName])).stdout.split('\n').filter(Boolean);
   // containerd's own view (namespace k8s.io) is what kubelet uses; docker's is irrelevant here.
@@ -371,14 +373,21 @@ export async function provisionCluster(plan: RunPlan, ctx: RunContext): Promise<
 /** The profile's `installs` that its gateway can use here; returns the DATABASE_URL when Postgres is up. */
 async function installDependencies(plan: RunPlan, ctx: RunContext, fixtures: FixtureTarget): Promise<string | undefined> {
   if (!plan.profile.installs?.includes('postgres')) return undefined;
-  // LiteLLM with DATABASE_URL but without Prisma's engines does not start at all; without the URL
-  // it runs and the key suites say why they cannot (environment). So no database for it then.
-  const prisma = plan.target === 'kind' && plan.profile.local === 'litellm' ? await prismaInImage(imageRefs.litellm) : undefined;
-  if (prisma) {
-    ctx.log.info(`not installing Postgres: the gateway could not use it (${prisma})`);
+  const unusable = await databaseUnusable(plan);
+  if (unusable) {
+    ctx.log.info(`not installing Postgres: the gateway could not use it (${unusable})`);
     return undefined;
   }
   return ctx.phase('install Postgres', () => installPostgres(fixtures, imageRefs.postgres));
+}
+
+/**
+ * Why the gateway could not use a database here, if so. LiteLLM with DATABASE_URL but without
+ * Prisma's engines does not start at all; without the URL it runs and the key suites say why they
+ * cannot (environment).
+ */
+async function databaseUnusable(plan: RunPlan): Promise<string | undefined> {
+  return plan.target === 'kind' && plan.profile.local === 'litellm' ? prismaInImage(imageRefs.litellm) : undefined;
 }
 
 /** Why the locally built LiteLLM image cannot generate keys (its build recorded the Prisma failure). */
