@@ -3,105 +3,81 @@
 # (Go module proxy + Debian apt), into a cache outside git. Re-runs skip finished steps.
 #
 #   scripts/airgap/build.sh            # build all missing artifacts
-#   scripts/airgap/build.sh k8s etcd   # run only these steps (still skipping cached ones)
+#   scripts/airgap/build.sh go images  # run only these steps (still skipping cached ones)
 #   FORCE=1 scripts/airgap/build.sh X  # rebuild step X
+#
+# Steps: go (every Go program: Kubernetes, etcd, CoreDNS, kube-router, local-path-provisioner,
+# helm, kind; the names k8s, etcd, coredns, kube-router, local-path, helm, kind mean it too),
+# pause, node-rootfs, base-rootfs, images, node-base, node-image.
 #
 # Cache: ${GATEWAY_SMOKE_CACHE:-~/.cache/gateway-smoke}/airgap  (logs/, stamps/, out/, bin/)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# ---------------------------------------------------------------------------- tools
-build_kind() {
-  GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" "sigs.k8s.io/kind@$KIND_VERSION"
-  "$BIN/kind" version
-}
-build_helm() {
-  GOBIN="$BIN" CGO_ENABLED=0 go install -trimpath \
-    -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
-    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
-  "$BIN/helm" version
-}
-
-# ----------------------------------------------------------------------- kubernetes
-# k8s.io/kubernetes replaces its k8s.io/* staging modules with ./staging/..., which the
-# module zip lacks; a throwaway main module requiring it with each staging module
-# replaced by its published v0.X.Y builds it.
+# ------------------------------------------------------------------------ Go programs
+# Kubernetes, etcd, CoreDNS, kube-router, local-path-provisioner, helm and kind are built
+# from ONE throwaway wrapper module (src/go). MVS then picks a single version of every
+# shared dependency (k8s.io/*, grpc, protobuf, otel, prometheus, ...), so each package is
+# compiled once instead of once per program, and one `go build` of all main packages keeps
+# both cores busy. Per-program quirks, handled in the wrapper's go.mod:
+#  - k8s.io/kubernetes replaces its k8s.io/* staging modules with ./staging/..., which the
+#    module zip lacks: each is replaced by its published v0.X.Y (which every other program
+#    then uses too).
+#  - go.etcd.io/etcd/server/v3 replaces its sibling modules with ../api etc.: the wrapper
+#    pins the published siblings instead.
+#  - the k3s kube-router fork declares itself as github.com/cloudnativelabs/kube-router/v2
+#    (k3s uses it through a replace), so it is built the same way; the fork is not in the
+#    checksum DB.
+#  - CoreDNS: a generated main importing the in-tree plugins a cluster uses (upstream's
+#    documented way of choosing plugins at compile time), without the cloud-provider,
+#    dnstap, etcd, grpc and tracing plugins (their SDKs dominate the build time).
 K8S_CMDS=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
-build_k8s() {
-  local d="$SRC/k8s" mod v0 minor
-  v0="v0.${K8S_VERSION#v1.}"
-  minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
-  rm -rf "$d"; mkdir -p "$d"
-  go mod download -json "k8s.io/kubernetes@$K8S_VERSION" >"$d/dl.json"
-  mod="$(jq -r .GoMod "$d/dl.json")"
-  {
-    echo "module gateway-smoke.local/k8sbuild"
-    echo; echo "go 1.24.0"; echo; echo "godebug default=go1.24"; echo
-    echo "require k8s.io/kubernetes $K8S_VERSION"; echo
-    echo "replace ("
-    grep -E '=> \./staging/src/' "$mod" | awk -v v="$v0" '{print "\t" $1 " => " $1 " " v}'
-    echo ")"
-  } >"$d/go.mod"
-  {
-    echo "//go:build tools"; echo; echo "package tools"; echo; echo "import ("
-    for c in "${K8S_CMDS[@]}"; do echo "	_ \"k8s.io/kubernetes/cmd/$c\""; done
-    echo ")"
-  } >"$d/tools.go"
-  cd "$d"
-  go mod tidy
-  local pkg=k8s.io/component-base/version cg=k8s.io/client-go/pkg/version ld="-s -w"
-  local date; date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  for p in $pkg $cg; do
-    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor"
-    ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$date -X $p.gitCommit=0000000000000000000000000000000000000000"
-  done
-  mkdir -p "$OUT/k8s"
-  local pkgs=(); for c in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
-  CGO_ENABLED=0 go build -tags tools,providerless -trimpath -ldflags="$ld" -o "$OUT/k8s/" "${pkgs[@]}"
-  "$OUT/k8s/kubeadm" version -o short
-  "$OUT/k8s/kubelet" --version
-  cp "$OUT/k8s/kubectl" "$BIN/kubectl"
-}
-
-# -------------------------------------------------------------------------- etcd
-# go.etcd.io/etcd/server/v3 replaces its sibling modules with ../api etc.; a wrapper module
-# pins the published siblings instead.
-build_etcd() {
-  local d="$SRC/etcd"
-  rm -rf "$d"; mkdir -p "$d"; cd "$d"
-  cat >go.mod <<MOD
-module gateway-smoke.local/etcdbuild
-
-go 1.24.0
-
-require go.etcd.io/etcd/server/v3 $ETCD_VERSION
-
-replace (
-	go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 $ETCD_VERSION
-	go.etcd.io/etcd/client/pkg/v3 => go.etcd.io/etcd/client/pkg/v3 $ETCD_VERSION
-	go.etcd.io/etcd/client/v3 => go.etcd.io/etcd/client/v3 $ETCD_VERSION
-	go.etcd.io/etcd/pkg/v3 => go.etcd.io/etcd/pkg/v3 $ETCD_VERSION
-)
-MOD
-  printf '//go:build tools\n\npackage tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' >tools.go
-  go mod tidy
-  mkdir -p "$OUT/etcd"
-  CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$OUT/etcd/etcd" go.etcd.io/etcd/server/v3
-  "$OUT/etcd/etcd" --version
-}
-
-# ----------------------------------------------------------------------- coredns
-# CoreDNS with the in-tree plugins a cluster uses, without the cloud-provider, dnstap,
-# etcd, grpc and tracing plugins (their SDKs dominate the build time). Same as upstream's
-# documented way of choosing plugins at compile time: a main that imports them.
 COREDNS_PLUGINS=(root metadata cancel tls timeouts reload nsid bufsize bind debug ready health
   pprof metrics errors log local dns64 acl any chaos loadbalance cache rewrite header dnssec
   autopath minimal template transfer hosts k8s_external kubernetes file auto secondary loop
   forward erratic whoami view)
-build_coredns() {
-  local d="$SRC/coredns" p
-  rm -rf "$d"; mkdir -p "$d"; cd "$d"
-  printf 'module gateway-smoke.local/corednsbuild\n\ngo 1.23.0\n\nrequire github.com/coredns/coredns %s\n' \
-    "$COREDNS_VERSION" >go.mod
+KUBE_ROUTER_UPSTREAM="github.com/cloudnativelabs/kube-router/v2"
+# main packages from modules (go build names each binary after the last path element;
+# etcd's, ending in /v3, becomes "server")
+GO_MAINS=()
+for c in "${K8S_CMDS[@]}"; do GO_MAINS+=("k8s.io/kubernetes/cmd/$c"); done
+GO_MAINS+=(go.etcd.io/etcd/server/v3 "$KUBE_ROUTER_UPSTREAM/cmd/kube-router" helm.sh/helm/v3/cmd/helm sigs.k8s.io/kind)
+LOCAL_PATH_MAIN=github.com/rancher/local-path-provisioner
+# the stamp: every pinned version the Go programs are built from
+GO_KEY="k8s=$K8S_VERSION etcd=$ETCD_VERSION coredns=$COREDNS_VERSION+$(printf '%s\n' "${COREDNS_PLUGINS[@]}" | sha256sum | cut -c1-8) kube-router=$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION local-path=$LOCAL_PATH_VERSION helm=$HELM_VERSION kind=$KIND_VERSION"
+
+write_go_module() { # DIR
+  local d="$1" k8smod corednsdir p
+  k8smod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | jq -r .GoMod)"
+  # CoreDNS v1.12.1 sets cache.Config.RetryOnError, a field client-go v0.34 removed (it was
+  # false = the default there, too): build a copy without that line.
+  corednsdir="$(go mod download -json "github.com/coredns/coredns@$COREDNS_VERSION" | jq -r .Dir)"
+  cp -r "$corednsdir" "$d/coredns-src"; chmod -R u+w "$d/coredns-src"
+  sed -i '/RetryOnError:/d' "$d/coredns-src/plugin/kubernetes/object/informer.go"
+  {
+    echo "module gateway-smoke.local/airgapbuild"
+    echo; echo "go 1.24.0"; echo; echo "godebug default=go1.24"; echo   # as k8s.io/kubernetes
+    echo "require ("
+    echo "	k8s.io/kubernetes $K8S_VERSION"
+    echo "	go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+    echo "	github.com/coredns/coredns $COREDNS_VERSION"
+    echo "	$KUBE_ROUTER_UPSTREAM ${KUBE_ROUTER_VERSION%%-*}"
+    echo "	github.com/rancher/local-path-provisioner $LOCAL_PATH_VERSION"
+    echo "	helm.sh/helm/v3 $HELM_VERSION"
+    echo "	sigs.k8s.io/kind $KIND_VERSION"
+    echo ")"; echo
+    echo "replace ("
+    grep -E '=> \./staging/src/' "$k8smod" | awk -v v="v0.${K8S_VERSION#v1.}" '{print "\t" $1 " => " $1 " " v}'
+    for p in api/v3 client/pkg/v3 client/v3 pkg/v3; do echo "	go.etcd.io/etcd/$p => go.etcd.io/etcd/$p $ETCD_VERSION"; done
+    echo "	$KUBE_ROUTER_UPSTREAM => $KUBE_ROUTER_MODULE $KUBE_ROUTER_VERSION"
+    echo "	github.com/coredns/coredns => ./coredns-src"
+    echo ")"
+  } >"$d/go.mod"
+  {
+    echo "//go:build tools"; echo; echo "package tools"; echo; echo "import ("
+    for p in "${GO_MAINS[@]}" "$LOCAL_PATH_MAIN"; do echo "	_ \"$p\""; done
+    echo ")"
+  } >"$d/tools.go"
+  mkdir -p "$d/coredns"
   {
     echo "// Generated by gateway-smoke scripts/airgap/build.sh: CoreDNS with a chosen plugin set."
     echo "package main"; echo; echo "import ("
@@ -109,50 +85,66 @@ build_coredns() {
     echo '	_ "github.com/coredns/caddy/onevent"'
     for p in "${COREDNS_PLUGINS[@]}"; do echo "	_ \"github.com/coredns/coredns/plugin/$p\""; done
     echo ")"; echo; echo "func main() { coremain.Run() }"
-  } >main.go
-  go mod tidy
-  mkdir -p "$OUT/coredns"
-  CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o "$OUT/coredns/coredns" .
-  "$OUT/coredns/coredns" -version
-  "$OUT/coredns/coredns" -plugins | tr '\n' ' '
+  } >"$d/coredns/main.go"
 }
 
-# ------------------------------------------------------------------- kube-router
-# The k3s fork declares itself as github.com/cloudnativelabs/kube-router/v2 (k3s uses it
-# through a replace), so build it the same way; the fork is not in the checksum DB.
-build_kube_router() {
-  local d="$SRC/kube-router" upstream="github.com/cloudnativelabs/kube-router/v2"
-  rm -rf "$d"; mkdir -p "$d"; cd "$d"
-  cat >go.mod <<MOD
-module gateway-smoke.local/kuberouterbuild
+# check_version WANT CMD... : print CMD's version output; fail unless it names WANT
+check_version() {
+  local want="$1" out; shift
+  out="$("$@" 2>&1)" || true
+  echo "$(basename "$1"): $out" | head -n 3
+  grep -qF -- "$want" <<<"$out" || die "$1 does not report version $want"
+}
 
-go 1.23.11
-
-require $upstream ${KUBE_ROUTER_VERSION%%-*}
-
-// an old monolithic genproto in the graph makes googleapis/api/httpbody ambiguous; a
-// post-split genproto (which no longer has that package) resolves it
-require google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e
-
-replace $upstream => $KUBE_ROUTER_MODULE $KUBE_ROUTER_VERSION
-MOD
-  printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/kube-router"\n' "$upstream" >tools.go
+build_go() {
+  local d="$SRC/go" b="$SRC/go/bin" date ld p c
+  rm -rf "$d"; mkdir -p "$d"
   export GONOSUMDB="${KUBE_ROUTER_MODULE%%/v2}"
+  write_go_module "$d"
+  cd "$d"
   go mod tidy
-  mkdir -p "$OUT/kube-router"
-  CGO_ENABLED=0 go build -trimpath \
-    -ldflags="-s -w -X $upstream/pkg/version.Version=$KUBE_ROUTER_VERSION -X $upstream/pkg/version.BuildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-    -o "$OUT/kube-router/kube-router" "$upstream/cmd/kube-router"
-  "$OUT/kube-router/kube-router" --version || true
-}
-
-# ------------------------------------------------------------ local-path-provisioner
-build_local_path() {
-  mkdir -p "$OUT/local-path"
-  GOBIN="$OUT/local-path" CGO_ENABLED=0 go install -trimpath \
-    -ldflags="-s -w -X main.VERSION=$LOCAL_PATH_VERSION" \
-    "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION"
-  ls -l "$OUT/local-path"
+  # One -ldflags for all programs: -X of a package a binary does not link is ignored.
+  date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+    ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$date -X $p.gitCommit=0000000000000000000000000000000000000000"
+  done
+  ld+=" -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  ld+=" -X $KUBE_ROUTER_UPSTREAM/pkg/version.Version=$KUBE_ROUTER_VERSION -X $KUBE_ROUTER_UPSTREAM/pkg/version.BuildDate=$date"
+  ld+=" -X main.VERSION=$LOCAL_PATH_VERSION"   # local-path-provisioner's (no other main has one)
+  # providerless: Kubernetes without the in-tree cloud providers. -dwarf=false: -w drops the
+  # debug info at link time anyway; not generating it saves ~8% compile time. -pgo=off: a
+  # main package's default.pgo would compile all its dependencies once more.
+  local flags=(-tags providerless -trimpath -pgo=off -gcflags=all=-dwarf=false -ldflags="$ld")
+  mkdir -p "$b"
+  CGO_ENABLED=0 go build "${flags[@]}" -o "$b/" "${GO_MAINS[@]}" ./coredns
+  # local-path-provisioner imports github.com/Sirupsen/logrus, the others
+  # github.com/sirupsen/logrus; one go build refuses that case-insensitive import collision,
+  # so it gets its own (its dependencies are compiled and cached by now).
+  CGO_ENABLED=0 go build "${flags[@]}" -o "$b/" "$LOCAL_PATH_MAIN"
+  # where the image steps and the harness expect them
+  mkdir -p "$OUT/k8s" "$OUT/etcd" "$OUT/coredns" "$OUT/kube-router" "$OUT/local-path"
+  for c in "${K8S_CMDS[@]}"; do mv "$b/$c" "$OUT/k8s/$c"; done
+  mv "$b/server" "$OUT/etcd/etcd"
+  mv "$b/coredns" "$OUT/coredns/coredns"
+  mv "$b/kube-router" "$OUT/kube-router/kube-router"
+  mv "$b/local-path-provisioner" "$OUT/local-path/local-path-provisioner"
+  mv "$b/helm" "$b/kind" "$BIN/"
+  cp "$OUT/k8s/kubectl" "$BIN/kubectl"
+  rmdir "$b"
+  for c in kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet; do
+    check_version "Kubernetes $K8S_VERSION" "$OUT/k8s/$c" --version
+  done
+  check_version "$K8S_VERSION" "$OUT/k8s/kubeadm" version -o short
+  check_version "Client Version: $K8S_VERSION" "$OUT/k8s/kubectl" version --client
+  check_version "etcd Version: ${ETCD_VERSION#v}" "$OUT/etcd/etcd" --version
+  check_version "CoreDNS-${COREDNS_VERSION#v}" "$OUT/coredns/coredns" -version
+  "$OUT/coredns/coredns" -plugins | tr '\n' ' '; echo
+  check_version "$KUBE_ROUTER_VERSION" "$OUT/kube-router/kube-router" --version
+  check_version "$LOCAL_PATH_VERSION" "$OUT/local-path/local-path-provisioner" --version
+  check_version "Version:\"$HELM_VERSION\"" "$BIN/helm" version
+  check_version "kind $KIND_VERSION" "$BIN/kind" version
 }
 
 # ------------------------------------------------------------------------- pause
@@ -225,7 +217,7 @@ build_images() {
   # Debian-based: iptables/ipset/conntrack users
   import_image "$DEBIAN_BASE_IMAGE" "$OUT/base-rootfs" '["/bin/bash"]'
   for c in kube-proxy kube-router; do
-    rm -rf "$w/$c"; mkdir -p "$w/$c/usr/local/bin"
+    rm -rf "${w:?}/$c"; mkdir -p "$w/$c/usr/local/bin"
   done
   cp "$OUT/k8s/kube-proxy" "$w/kube-proxy/usr/local/bin/kube-proxy.real"
   cp "$OUT/kube-router/kube-router" "$w/kube-router/usr/local/bin/kube-router.real"
@@ -299,16 +291,22 @@ build_node_base() {
   echo "$K8S_VERSION" >"$r/kind/version"
   mkdir -p "$r/etc/kubernetes/manifests" "$r/var/lib/kubelet"
   # pod network + NetworkPolicy engine + default storage, applied by kind at create time;
-  # the manifests name the pinned local images literally: check they match lib.sh
-  local img
+  # the manifests name the pinned local images literally, as gateway-smoke/...: check they
+  # match lib.sh, and let the node's copy name this build's images (IMAGE_PREFIX)
+  local img m
   for img in "$KUBE_ROUTER_IMAGE" "$DEBIAN_BASE_IMAGE"; do
+    img="gateway-smoke/${img#"$IMAGE_PREFIX"/}"
     grep -q "image: $img\$" "$AIRGAP_DIR/manifests/default-cni.yaml" || die "manifests/default-cni.yaml does not use $img"
   done
   for img in "$LOCAL_PATH_IMAGE" "$BUSYBOX_IMAGE"; do
+    img="gateway-smoke/${img#"$IMAGE_PREFIX"/}"
     grep -q "$img" "$AIRGAP_DIR/manifests/default-storage.yaml" || die "manifests/default-storage.yaml does not use $img"
   done
-  install -m 0644 "$AIRGAP_DIR/manifests/default-cni.yaml" "$r/kind/manifests/default-cni.yaml"
-  install -m 0644 "$AIRGAP_DIR/manifests/default-storage.yaml" "$r/kind/manifests/default-storage.yaml"
+  for m in default-cni default-storage; do
+    sed -E "s#gateway-smoke/(busybox|debian-base|kube-router|local-path-provisioner):#$IMAGE_PREFIX/\1:#g" \
+      "$AIRGAP_DIR/manifests/$m.yaml" >"$r/kind/manifests/$m.yaml"
+    chmod 0644 "$r/kind/manifests/$m.yaml"
+  done
   # containerd: base runtime spec (ctr oci spec, kind's product_uuid hook, no rlimits)
   ctr oci spec | jq '.hooks.createContainer = [{"path":"/kind/bin/mount-product-files.sh"}] | del(.process.rlimits)' \
     >"$r/etc/containerd/cri-base.json"
@@ -406,10 +404,25 @@ build_node_image() {
 # A rebuilt input invalidates what is assembled from it.
 invalidate_downstream() {
   case "$1" in
-    k8s|etcd|coredns|kube-router|local-path|pause|node-rootfs|base-rootfs)
+    go|pause|node-rootfs|base-rootfs)
       rm -f "$STAMPS/images" "$STAMPS/node-base" "$STAMPS/node-image" ;;
     images|node-base) rm -f "$STAMPS/node-image" ;;
   esac
+}
+# Caches from before the single Go build hold the same pinned programs under one stamp per
+# program: take them over rather than recompiling everything (~20 min).
+adopt_per_program_stamps() {
+  local old=(k8s "$K8S_VERSION" etcd "$ETCD_VERSION" coredns "$COREDNS_VERSION"
+    kube-router "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" local-path "$LOCAL_PATH_VERSION"
+    helm "$HELM_VERSION" kind "$KIND_VERSION") i
+  [[ ! -f "$STAMPS/go" && -f "$STAMPS/k8s" ]] || return 0
+  for (( i = 0; i < ${#old[@]}; i += 2 )); do
+    [[ "$(cat "$STAMPS/${old[i]}" 2>/dev/null)" == "${old[i+1]}" ]] || return 0
+  done
+  printf '%s' "$GO_KEY" >"$STAMPS/go"
+  for (( i = 0; i < ${#old[@]}; i += 2 )); do rm -f "$STAMPS/${old[i]}"; done
+  rm -rf "$SRC/k8s" "$SRC/etcd" "$SRC/coredns" "$SRC/kube-router"
+  log "took over the Go programs of per-program steps (same versions) as step go"
 }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-12; }
 main() {
@@ -424,6 +437,7 @@ main() {
   docker_image_exists "$BUSYBOX_IMAGE" && docker_image_exists "$KUBE_ROUTER_IMAGE" && [[ -f "$OUT/images.tar" ]] \
     || rm -f "$STAMPS/images"
 
+  adopt_per_program_stamps
   local want=("$@")
   if [[ ${#want[@]} -eq 0 ]]; then
     local before; before="$(ls "$STAMPS" | wc -l)"
@@ -432,18 +446,12 @@ main() {
     ( step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs
       step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ) &
     local bg=$!
-    step kind "$KIND_VERSION" build_kind
-    step k8s "$K8S_VERSION" build_k8s
-    step etcd "$ETCD_VERSION" build_etcd
-    step coredns "$COREDNS_VERSION" build_coredns
-    step kube-router "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" build_kube_router
-    step local-path "$LOCAL_PATH_VERSION" build_local_path
+    step go "$GO_KEY" build_go
     step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause
     wait "$bg" || die "a Debian root file system step failed (see $LOGS)"
     step images "$K8S_VERSION $scripts_hash" build_images
     step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base
     step node-image "$K8S_VERSION $scripts_hash $manifests_hash" build_node_image
-    step helm "$HELM_VERSION" build_helm    # the harness needs it; the cluster does not
     local total=$(( $(now) - t0 ))
     if [[ "$before" -eq 0 ]]; then record_timing cold_build_seconds "$total"; fi
     if [[ ! -s "$CACHE/.ran-steps" ]]; then
@@ -451,15 +459,14 @@ main() {
     fi
     record_timing last_build_seconds "$total"
   else
+    local s seen=" "
     for s in "${want[@]}"; do
+      # one step builds all Go programs; their former per-program step names still name it
+      case "$s" in kind|helm|k8s|etcd|coredns|kube-router|local-path) s=go ;; esac
+      [[ "$seen" == *" $s "* ]] && continue
+      seen+="$s "
       case "$s" in
-        kind) step kind "$KIND_VERSION" build_kind ;;
-        helm) step helm "$HELM_VERSION" build_helm ;;
-        k8s)  step k8s "$K8S_VERSION" build_k8s ;;
-        etcd) step etcd "$ETCD_VERSION" build_etcd ;;
-        coredns) step coredns "$COREDNS_VERSION" build_coredns ;;
-        kube-router) step kube-router "$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" build_kube_router ;;
-        local-path) step local-path "$LOCAL_PATH_VERSION" build_local_path ;;
+        go) step go "$GO_KEY" build_go ;;
         pause) step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause ;;
         node-rootfs) step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs ;;
         base-rootfs) step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ;;

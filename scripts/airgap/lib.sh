@@ -30,7 +30,10 @@ KUBE_ROUTER_IMAGE="$IMAGE_PREFIX/kube-router:$KUBE_ROUTER_VERSION"
 LOCAL_PATH_IMAGE="$IMAGE_PREFIX/local-path-provisioner:$LOCAL_PATH_VERSION"
 DEBIAN_BASE_IMAGE="$IMAGE_PREFIX/debian-base:$DEBIAN_SUITE"
 CLUSTER_NAME_DEFAULT="gateway-smoke"
-IMAGE_LABEL="io.gateway-smoke.airgap=1"   # on every image build.sh makes (prune filter)
+# on every image build.sh makes; build.sh prunes superseded (untagged) ones by it. Builds
+# with another IMAGE_PREFIX label theirs differently, so they never prune this prefix's.
+IMAGE_LABEL="io.gateway-smoke.airgap=1"
+[[ $IMAGE_PREFIX == gateway-smoke ]] || IMAGE_LABEL="io.gateway-smoke.airgap=$IMAGE_PREFIX"
 
 # ---- paths -------------------------------------------------------------------------
 CACHE_ROOT="${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}"
