@@ -1,32 +1,24 @@
 // The journal testifies what the gateway sent upstream: it must record every request, mask every
 // secret down to a fingerprint, and be queryable and clearable over the admin API.
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { fingerprint, maskedBearer, maskSecret } from '../mock/fingerprint.ts';
 import type { JournalEntry } from '../mock/journal.ts';
-import { startMock, type MockServer } from '../mock/server.ts';
+import { startMock } from '../mock/server.ts';
+import { useMock } from './mock-fixture.ts';
 
-let mock: MockServer;
-
-beforeAll(async () => {
-  mock = await startMock({ quiet: true });
-});
-afterAll(() => mock.close());
-beforeEach(() => {
-  mock.journal.clear();
-  mock.script.clear();
-});
+const mock = useMock();
 
 type JournalResponse = { entries: JournalEntry[]; lastId: number; size: number; capacity: number; dropped: number };
 async function journal(query = ''): Promise<{ text: string; body: JournalResponse }> {
-  const r = await fetch(`${mock.url}/__mock/journal${query}`);
+  const r = await fetch(`${mock().url}/__mock/journal${query}`);
   expect(r.status).toBe(200);
   const text = await r.text();
   return { text, body: JSON.parse(text) as JournalResponse };
 }
 const CHAT = JSON.stringify({ model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] });
 const chat = (headers: Record<string, string> = {}, path = '/v1/chat/completions') =>
-  fetch(`${mock.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: CHAT });
+  fetch(`${mock().url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: CHAT });
 
 describe('fingerprints', () => {
   test('fingerprint is the first 12 hex chars of sha256 of the bare secret', () => {
@@ -41,7 +33,7 @@ describe('fingerprints', () => {
 describe('request journal', () => {
   test('records the SDK request with the key masked to a fingerprint, never the raw key', async () => {
     const key = 'sk-client-SUPER-secret-0001';
-    const client = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: key, maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${mock().url}/v1`, apiKey: key, maxRetries: 0 });
     await client.chat.completions.create({ model: 'gpt-x', stream: false, messages: [{ role: 'user', content: 'journal me' }] });
     const { text, body } = await journal();
     expect(text).not.toContain(key);
@@ -99,10 +91,10 @@ describe('request journal', () => {
       await chat({ 'x-mock-scenario': 'rate-limit' }),
       await chat({ 'x-mock-expect-path': '/nope' }),
       await chat({}, '/v1/unknown'),
-      await fetch(`${mock.url}/v1/models`),
+      await fetch(`${mock().url}/v1/models`),
       await chat({}, '/v1/chat/completions'.replace('/v1', '')),
     ];
-    const stream = await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...JSON.parse(CHAT), stream: true }) });
+    const stream = await fetch(`${mock().url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ ...JSON.parse(CHAT), stream: true }) });
     await stream.text();
     responses.push(stream);
     const { body } = await journal();
@@ -118,9 +110,9 @@ describe('request journal', () => {
 
   test('since, filters and limit select entries; DELETE clears but ids keep growing', async () => {
     await chat();
-    const mark = mock.journal.lastId;
+    const mark = mock().journal.lastId;
     await chat({}, '/chat/completions');
-    await fetch(`${mock.url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'mock-embed', input: 'x' }) });
+    await fetch(`${mock().url}/v1/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'mock-embed', input: 'x' }) });
     await chat({ 'x-mock-status': '500' });
     expect((await journal(`?since=${mark}`)).body.entries.map((e) => e.id)).toEqual([mark + 1, mark + 2, mark + 3]);
     expect((await journal('?path=/chat/completions')).body.entries).toHaveLength(1);
@@ -128,12 +120,12 @@ describe('request journal', () => {
     expect((await journal('?model=mock-embed')).body.entries.map((e) => e.endpoint)).toEqual(['embeddings']);
     expect((await journal('?status=500')).body.entries).toHaveLength(1);
     expect((await journal('?method=post&limit=2')).body.entries.map((e) => e.id)).toEqual([mark + 2, mark + 3]);
-    const bad = await fetch(`${mock.url}/__mock/journal?since=abc`);
+    const bad = await fetch(`${mock().url}/__mock/journal?since=abc`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('since');
-    expect((await fetch(`${mock.url}/__mock/journal?bogus=1`)).status).toBe(400);
+    expect((await fetch(`${mock().url}/__mock/journal?bogus=1`)).status).toBe(400);
 
-    const del = await fetch(`${mock.url}/__mock/journal`, { method: 'DELETE' });
+    const del = await fetch(`${mock().url}/__mock/journal`, { method: 'DELETE' });
     expect(await del.json()).toMatchObject({ cleared: 4 });
     expect((await journal()).body.entries).toEqual([]);
     await chat();
@@ -142,22 +134,22 @@ describe('request journal', () => {
 
   test('admin and health requests are not journaled; health answers 200 JSON on both paths', async () => {
     for (const path of ['/healthz', '/__mock/health']) {
-      const r = await fetch(`${mock.url}${path}`);
+      const r = await fetch(`${mock().url}${path}`);
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toBe('application/json');
       expect(await r.json()).toMatchObject({ status: 'ok' });
     }
-    await fetch(`${mock.url}/__mock/script`);
+    await fetch(`${mock().url}/__mock/script`);
     await journal();
     expect((await journal()).body.entries).toEqual([]);
-    expect((await fetch(`${mock.url}/__mock/nope`)).status).toBe(404);
+    expect((await fetch(`${mock().url}/__mock/nope`)).status).toBe(404);
     // POST /__mock/reset clears the journal and the scripts at once
     await chat();
-    await fetch(`${mock.url}/__mock/script`, { method: 'POST', body: '{"status": 500}' });
-    const reset = await fetch(`${mock.url}/__mock/reset`, { method: 'POST' });
+    await fetch(`${mock().url}/__mock/script`, { method: 'POST', body: '{"status": 500}' });
+    const reset = await fetch(`${mock().url}/__mock/reset`, { method: 'POST' });
     expect(await reset.json()).toEqual({ journalCleared: 1, scriptsCleared: 1 });
     expect((await chat()).status).toBe(200);
-    expect((await fetch(`${mock.url}/__mock/journal`, { method: 'PUT' })).status).toBe(405);
+    expect((await fetch(`${mock().url}/__mock/journal`, { method: 'PUT' })).status).toBe(405);
   });
 
   test('bodies: JSON parsed, other text kept as text, oversized ones only counted', async () => {
@@ -184,11 +176,11 @@ describe('request journal', () => {
     const answers = [];
     for (let i = 0; i < 3; i++) answers.push(await chat({ 'x-trace': 'same' }));
     const bad = [];
-    for (let i = 0; i < 2; i++) bad.push(await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', body: '{"model": "m", oops' }));
+    for (let i = 0; i < 2; i++) bad.push(await fetch(`${mock().url}/v1/chat/completions`, { method: 'POST', body: '{"model": "m", oops' }));
     const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { id: string }).id));
     expect(new Set(ids).size).toBe(3);
     expect(bad.map((r) => r.status)).toEqual([400, 400]);
-    const entries = mock.journal.entries();
+    const entries = mock().journal.entries();
     expect(entries).toHaveLength(5);
     for (const e of entries.slice(0, 3)) {
       expect(e).toMatchObject({ status: 200, model: 'mock-gpt', headers: { 'x-trace': 'same' }, body: JSON.parse(CHAT) });
@@ -210,9 +202,9 @@ describe('request journal', () => {
 
   test('a client that leaves before the answer is journaled as aborted', async () => {
     await expect(
-      fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'x-mock-latency-ms': '2000' }, body: CHAT, signal: AbortSignal.timeout(100) }),
+      fetch(`${mock().url}/v1/chat/completions`, { method: 'POST', headers: { 'x-mock-latency-ms': '2000' }, body: CHAT, signal: AbortSignal.timeout(100) }),
     ).rejects.toThrow();
-    await expect.poll(() => mock.journal.last()?.outcome).toBe('aborted');
-    expect(mock.journal.last()!.status).toBeNull();
+    await expect.poll(() => mock().journal.last()?.outcome).toBe('aborted');
+    expect(mock().journal.last()!.status).toBeNull();
   });
 });

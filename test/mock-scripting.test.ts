@@ -2,26 +2,18 @@
 // test fails if the behaviour breaks. Plain fetch here: these are wire-level facts.
 import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { fingerprint, maskedBearer } from '../mock/fingerprint.ts';
-import { startMock, type MockServer } from '../mock/server.ts';
+import { startMock } from '../mock/server.ts';
+import { useMock } from './mock-fixture.ts';
 
-let mock: MockServer;
-
-beforeAll(async () => {
-  mock = await startMock({ quiet: true });
-});
-afterAll(() => mock.close());
-beforeEach(() => {
-  mock.journal.clear();
-  mock.script.clear();
-});
+const mock = useMock();
 
 const CHAT = { model: 'mock-gpt', messages: [{ role: 'user', content: 'hi' }] };
 type ErrorEnvelope = { error: { message: string; type: string; param: string | null; code: string | null } };
 
 async function post(path: string, headers: Record<string, string> = {}, body: unknown = CHAT) {
-  const r = await fetch(`${mock.url}${path}`, {
+  const r = await fetch(`${mock().url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -32,7 +24,7 @@ async function post(path: string, headers: Record<string, string> = {}, body: un
 const chat = (headers: Record<string, string> = {}, body: unknown = CHAT) => post('/v1/chat/completions', headers, body);
 
 async function admin(method: string, path: string, body?: unknown) {
-  const r = await fetch(`${mock.url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(`${mock().url}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: r.status, json: (await r.json()) as Record<string, unknown> & ErrorEnvelope };
 }
 
@@ -41,7 +33,7 @@ function readStream(headers: Record<string, string>, body: unknown = { ...CHAT, 
   return new Promise<{ events: { t: number; data: string }[]; error?: Error }>((resolve) => {
     const events: { t: number; data: string }[] = [];
     let buf = '';
-    const req = request(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = request(`${mock().url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       res.setEncoding('utf8');
       res.on('data', (d: string) => {
         buf += d;
@@ -99,7 +91,7 @@ describe('scripting by request header', () => {
     const r = await chat({ 'x-mock-latency-ms': '250' });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(240);
     expect(r.status).toBe(200);
-    expect(mock.journal.last()!.durationMs).toBeGreaterThanOrEqual(240);
+    expect(mock().journal.last()!.durationMs).toBeGreaterThanOrEqual(240);
   });
 
   test('x-mock-stream-chunks sets the number of content chunks', async () => {
@@ -138,7 +130,7 @@ describe('scripting by request header', () => {
     expect(error).toBeDefined();
     expect(contentEvents(events).length).toBeLessThanOrEqual(2);
     expect(events.some((e) => e.data === '[DONE]')).toBe(false);
-    expect(mock.journal.last()).toMatchObject({ outcome: 'reset', status: 200 });
+    expect(mock().journal.last()).toMatchObject({ outcome: 'reset', status: 200 });
   });
 
   test('x-mock-scenario: rate-limit is a 429 with Retry-After (default 1) and the rate_limit_error envelope', async () => {
@@ -167,17 +159,17 @@ describe('scripting by request header', () => {
 
   test('x-mock-scenario: reset destroys the connection', async () => {
     await expect(chat({ 'x-mock-scenario': 'reset' })).rejects.toThrow(/fetch failed/);
-    expect(mock.journal.last()).toMatchObject({ outcome: 'reset', status: null });
+    expect(mock().journal.last()).toMatchObject({ outcome: 'reset', status: null });
   });
 
   test('x-mock-scenario: hang never answers, until the client gives up', async () => {
     const t0 = performance.now();
     await expect(
-      fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'x-mock-scenario': 'hang' }, body: JSON.stringify(CHAT), signal: AbortSignal.timeout(300) }),
+      fetch(`${mock().url}/v1/chat/completions`, { method: 'POST', headers: { 'x-mock-scenario': 'hang' }, body: JSON.stringify(CHAT), signal: AbortSignal.timeout(300) }),
     ).rejects.toThrow(/aborted|timeout/i);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(280);
-    await expect.poll(() => mock.journal.last()?.durationMs ?? null).not.toBeNull(); // the disconnect was seen
-    expect(mock.journal.last()).toMatchObject({ outcome: 'hang', status: null });
+    await expect.poll(() => mock().journal.last()?.durationMs ?? null).not.toBeNull(); // the disconnect was seen
+    expect(mock().journal.last()).toMatchObject({ outcome: 'hang', status: null });
   });
 
   test('close() ends hanging requests instead of waiting for them', async () => {
@@ -225,7 +217,7 @@ describe('expectations on the incoming request', () => {
     expect(r.status).toBe(400);
     expect(r.headers.get('x-mock-expectation-failed')).toBe('header:x-tenant, header:x-trace, header:x-debug');
     expect(r.json().error.message).toContain('header x-tenant: expected "acme", got "other"');
-    const entry = mock.journal.last()!;
+    const entry = mock().journal.last()!;
     expect(entry.status).toBe(400);
     expect(entry.expectationFailures).toHaveLength(3);
   });
@@ -271,7 +263,7 @@ describe('scripting over the admin API', () => {
     expect((await post('/chat/completions')).status).toBe(503);
     expect((await chat()).status).toBe(200);
     const id = (added.json.added as { id: number }[])[0]!.id;
-    expect(mock.journal.entries().map((e) => e.rule)).toEqual([null, id, id, null]);
+    expect(mock().journal.entries().map((e) => e.rule)).toEqual([null, id, id, null]);
   });
 
   test('match by model and endpoint; rules are consumed first-match-first', async () => {
@@ -338,7 +330,7 @@ describe('scripting over the admin API', () => {
     expect(r.json.error).toMatchObject({ type: 'mock_invalid_script', param: 'rules[1].scenario' });
     expect((await admin('POST', '/__mock/script', [{ statuss: 500 }])).json.error.param).toBe('rules[0].statuss');
     expect((await admin('POST', '/__mock/script', [{ match: { paths: '/x' } }])).json.error.param).toBe('rules[0].match.paths');
-    const notJson = await fetch(`${mock.url}/__mock/script`, { method: 'POST', body: '{nope' });
+    const notJson = await fetch(`${mock().url}/__mock/script`, { method: 'POST', body: '{nope' });
     expect(notJson.status).toBe(400);
     expect((await admin('GET', '/__mock/script')).json.rules).toEqual([]);
   });

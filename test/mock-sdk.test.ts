@@ -1,21 +1,15 @@
 // The official openai SDK as the first client of the mock: if the SDK is happy, gateways that speak
 // OpenAI upstream will be too.
 import OpenAI, { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, BadRequestError, InternalServerError, RateLimitError } from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { fingerprint } from '../mock/fingerprint.ts';
-import { startMock, type MockServer } from '../mock/server.ts';
+import { useMock } from './mock-fixture.ts';
 
-let mock: MockServer;
+const mock = useMock();
 let client: OpenAI;
 
-beforeAll(async () => {
-  mock = await startMock({ quiet: true });
-  client = new OpenAI({ baseURL: `${mock.url}/v1`, apiKey: 'sk-test-client', maxRetries: 0, timeout: 10_000 });
-});
-afterAll(() => mock.close());
-beforeEach(() => {
-  mock.journal.clear();
-  mock.script.clear();
+beforeAll(() => {
+  client = new OpenAI({ baseURL: `${mock().url}/v1`, apiKey: 'sk-test-client', maxRetries: 0, timeout: 10_000 });
 });
 
 /** What the SDK threw (fails the test if it did not throw). */
@@ -143,21 +137,21 @@ describe('openai SDK against the mock', () => {
   });
 
   test('also serves the routes without the /v1 prefix, and under /openai/v1', async () => {
-    const bare = new OpenAI({ baseURL: mock.url, apiKey: 'k', maxRetries: 0 });
+    const bare = new OpenAI({ baseURL: mock().url, apiKey: 'k', maxRetries: 0 });
     const r = await bare.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
     expect(r.choices[0]!.message.content).toBe('This is a mock reply to: x');
     const e = await bare.embeddings.create({ model: 'm', input: 'x' });
     expect(e.data).toHaveLength(1);
-    const prefixed = new OpenAI({ baseURL: `${mock.url}/openai/v1`, apiKey: 'k', maxRetries: 0 });
+    const prefixed = new OpenAI({ baseURL: `${mock().url}/openai/v1`, apiKey: 'k', maxRetries: 0 });
     await prefixed.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
-    expect(mock.journal.entries().map((j) => j.path)).toEqual(['/chat/completions', '/embeddings', '/openai/v1/chat/completions']);
+    expect(mock().journal.entries().map((j) => j.path)).toEqual(['/chat/completions', '/embeddings', '/openai/v1/chat/completions']);
   });
 
   test('the Azure flavour: deployment paths, api-version query, api-key header (masked)', async () => {
-    const azure = new AzureOpenAI({ endpoint: mock.url, apiKey: 'azure-secret-key', apiVersion: '2024-10-21', deployment: 'my-gpt', maxRetries: 0 });
+    const azure = new AzureOpenAI({ endpoint: mock().url, apiKey: 'azure-secret-key', apiVersion: '2024-10-21', deployment: 'my-gpt', maxRetries: 0 });
     const r = await azure.chat.completions.create({ model: '', messages: [{ role: 'user', content: 'hi azure' }] });
     expect(r.choices[0]!.message.content).toBe('This is a mock reply to: hi azure');
-    const e = mock.journal.last()!;
+    const e = mock().journal.last()!;
     expect(e.path).toBe('/openai/deployments/my-gpt/chat/completions');
     expect(e.query).toEqual({ 'api-version': '2024-10-21' });
     expect(e.model).toBe('my-gpt'); // the deployment stands in for the empty body model
@@ -174,7 +168,7 @@ describe('openai SDK against the mock', () => {
     expect(e.headers.get('retry-after')).toBe('3');
     expect(e.type).toBe('rate_limit_error');
     expect(e.code).toBe('rate_limit_exceeded');
-    expect(mock.journal.entries()).toHaveLength(1); // maxRetries: 0, one request
+    expect(mock().journal.entries()).toHaveLength(1); // maxRetries: 0, one request
   });
 
   test('server-error surfaces as InternalServerError, with a scripted 5xx status', async () => {
@@ -190,7 +184,7 @@ describe('openai SDK against the mock', () => {
     const err = await thrown(client.chat.completions.create({ model: 'mock-gpt', messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-mock-scenario': 'reset' } }));
     expect(err).toBeInstanceOf(APIConnectionError);
     expect(err).not.toBeInstanceOf(APIConnectionTimeoutError);
-    expect(mock.journal.last()).toMatchObject({ outcome: 'reset', status: null });
+    expect(mock().journal.last()).toMatchObject({ outcome: 'reset', status: null });
   });
 
   test('hang surfaces as a timeout with a short client timeout', async () => {
@@ -200,7 +194,7 @@ describe('openai SDK against the mock', () => {
     );
     expect(err).toBeInstanceOf(APIConnectionTimeoutError);
     expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-    expect(mock.journal.last()).toMatchObject({ outcome: 'hang', status: null });
+    expect(mock().journal.last()).toMatchObject({ outcome: 'hang', status: null });
   });
 
   test('an expectation mismatch is a recognisable BadRequestError', async () => {
@@ -215,7 +209,7 @@ describe('openai SDK against the mock', () => {
   });
 
   test('a malformed JSON body is a 400 in the OpenAI envelope, not a crash', async () => {
-    const r = await fetch(`${mock.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": ' });
+    const r = await fetch(`${mock().url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": ' });
     expect(r.status).toBe(400);
     const body = (await r.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: 'invalid_request_error', param: null, code: null });
@@ -229,10 +223,10 @@ describe('openai SDK against the mock', () => {
     expect((noModel as BadRequestError).param).toBe('model');
     const noMessages = await thrown(client.chat.completions.create({ model: 'm', messages: [] }));
     expect((noMessages as BadRequestError).param).toBe('messages');
-    const r404 = await fetch(`${mock.url}/v2/chat/completions`, { method: 'POST', body: '{}' });
+    const r404 = await fetch(`${mock().url}/v2/chat/completions`, { method: 'POST', body: '{}' });
     expect(r404.status).toBe(404);
     expect(await r404.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'unknown_url' } });
-    const r405 = await fetch(`${mock.url}/v1/chat/completions`);
+    const r405 = await fetch(`${mock().url}/v1/chat/completions`);
     expect(r405.status).toBe(405);
     expect(r405.headers.get('allow')).toBe('POST');
   });
