@@ -2,6 +2,7 @@
 // can prove which key the gateway sent upstream (fingerprint(providerKey)) without the mock ever
 // storing or returning the key itself.
 import { createHash } from 'node:crypto';
+import { memoise } from './memo.ts';
 
 /** First 12 hex chars of sha256(secret). Pass the bare secret, without any `Bearer ` scheme. */
 export function fingerprint(secret: string): string {
@@ -23,10 +24,8 @@ function computeMask(value: string, hasScheme: boolean): string {
 }
 
 // Gateways resend the same few keys on every request: memoise value → masked form so the hot path
-// neither hashes nor allocates. In process memory only (never journaled or returned), and bounded:
-// cleared wholesale when full, so a stream of distinct keys cannot grow it.
-const masked = [new Map<string, string>(), new Map<string, string>()];
-const MEMO_MAX = 1024;
+// neither hashes nor allocates. In process memory only (never journaled or returned).
+const masked = [memoise(1024, (v) => computeMask(v, false)), memoise(1024, (v) => computeMask(v, true))];
 
 /**
  * The masked form of a secret header value: `Bearer ***fp:1a2b3c4d5e6f` for scheme-prefixed
@@ -34,14 +33,7 @@ const MEMO_MAX = 1024;
  * `***fp:1a2b3c4d5e6f`.
  */
 export function maskSecret(value: string, hasScheme = true): string {
-  const memo = masked[hasScheme ? 1 : 0]!;
-  let m = memo.get(value);
-  if (m === undefined) {
-    m = computeMask(value, hasScheme);
-    if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(value, m);
-  }
-  return m;
+  return masked[hasScheme ? 1 : 0]!(value);
 }
 
 /** What the journal shows for a header that carried `Bearer <key>`: `Bearer ***fp:<fingerprint(key)>`. */

@@ -2,6 +2,7 @@
 // A fixed-size ring buffer so appending is O(1) and memory stays bounded under load.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isSecretName, maskHeaderValue } from './fingerprint.ts';
+import { memoise } from './memo.ts';
 import { maskExpectHeadersValue } from './script.ts';
 
 export type Outcome = 'pending' | 'answered' | 'reset' | 'hang' | 'aborted';
@@ -84,15 +85,8 @@ export function maskHeaders(headers: IncomingHttpHeaders, flags: { hasMock: bool
 
 // Header values repeat (host, content-type, user-agent …): keep one copy of each, so the journal's
 // 10 000 records do not each retain their own identical strings (GC time under load).
-const values = new Map<string, string>();
-function internValue(v: string): string {
-  if (v.length > 256) return v;
-  const kept = values.get(v);
-  if (kept !== undefined) return kept;
-  if (values.size >= 4096) values.clear();
-  values.set(v, v);
-  return v;
-}
+const keptValue = memoise(4096, (v) => v);
+const internValue = (v: string): string => (v.length > 256 ? v : keptValue(v));
 
 function headersObject(flat: string[]): Record<string, string> {
   const out: Record<string, string> = {};

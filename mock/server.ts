@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Journal, type JournalFilter, type Record_ } from './journal.ts';
+import { memoise } from './memo.ts';
 import {
   chatChunk,
   chatCompletion,
@@ -79,18 +80,9 @@ const METHOD_OF: Record<Endpoint, string> = { chat: 'POST', completions: 'POST',
  * gateway that mangles paths fails loudly. `name` is the Azure deployment or the /models/<id>.
  */
 type Route = { endpoint: Endpoint; name: string | null };
-const routeCache = new Map<string, Route | null>();
 
 /** routeOf, memoised: gateways hit the same few paths over and over. */
-function cachedRoute(path: string): Route | null {
-  let r = routeCache.get(path);
-  if (r === undefined) {
-    r = routeOf(path);
-    if (routeCache.size >= 1024) routeCache.clear(); // bounded: arbitrary paths cannot grow it
-    routeCache.set(path, r);
-  }
-  return r;
-}
+const cachedRoute = memoise(1024, routeOf);
 
 function routeOf(path: string): Route | null {
   let rest = path;
@@ -122,20 +114,13 @@ function routeOf(path: string): Route | null {
 // over; parsing is a pure function of the text, so small bodies are parsed once. Bounded like the
 // route cache. The parsed values are shared between requests: nothing may mutate them.
 const UNPARSEABLE = Symbol('unparseable');
-const parseMemo = new Map<string, { text: string; value: unknown }>();
 const PARSE_MEMO_MAX_BYTES = 4096;
+// The memo's entry keeps its own copy of the text, so the journal retains one string, not one per request.
+const parsedOnce = memoise(256, (text) => ({ text, value: parse(text) }));
 
-/** The parsed body (UNPARSEABLE if not JSON), and the text to keep: the memo's own copy on a hit,
- * so the journal does not retain one identical string per request. */
+/** The parsed body (UNPARSEABLE if not JSON), and the text to keep. */
 function parseMemoised(text: string, size: number): { text: string; value: unknown } {
-  if (size > PARSE_MEMO_MAX_BYTES) return { text, value: parse(text) };
-  let hit = parseMemo.get(text);
-  if (hit === undefined) {
-    hit = { text, value: parse(text) };
-    if (parseMemo.size >= 256) parseMemo.clear();
-    parseMemo.set(text, hit);
-  }
-  return hit;
+  return size > PARSE_MEMO_MAX_BYTES ? { text, value: parse(text) } : parsedOnce(text);
 }
 
 function parse(text: string): unknown {
