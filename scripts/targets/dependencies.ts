@@ -43,7 +43,7 @@ export function imageValues(ref: string | undefined, fallbackRepository: string)
   return { repository: ref?.split(':')[0] || fallbackRepository, tag: ref?.split(':')[1] ?? '' };
 }
 
-export const POSTGRES_RELEASE = 'postgres';
+const POSTGRES_RELEASE = 'postgres';
 
 /**
  * Postgres (Debian's, in an image built here) with a password generated for this run, reachable
