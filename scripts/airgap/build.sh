@@ -101,7 +101,7 @@ build_go() {
   rm -rf "$d"; mkdir -p "$d"
   export GONOSUMDB="${KUBE_ROUTER_MODULE%%/v2}"
   write_go_module "$d"
-  cd "$d"
+  cd "$d" || exit
   go mod tidy
   # One -ldflags for all programs: -X of a package a binary does not link is ignored.
   date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -425,6 +425,19 @@ adopt_per_program_stamps() {
   log "took over the Go programs of per-program steps (same versions) as step go"
 }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-12; }
+# run_step NAME : one step with its cache key (scripts_hash and manifests_hash come from main)
+run_step() {
+  case "$1" in
+    go) step go "$GO_KEY" build_go ;;
+    pause) step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause ;;
+    node-rootfs) step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs ;;
+    base-rootfs) step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ;;
+    images) step images "$K8S_VERSION $scripts_hash" build_images ;;
+    node-base) step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base ;;
+    node-image) step node-image "$K8S_VERSION $scripts_hash $manifests_hash" build_node_image ;;
+    *) die "unknown step $1" ;;
+  esac
+}
 main() {
   local t0; t0=$(now)
   command -v docker >/dev/null && docker info >/dev/null 2>&1 || die "docker is not running: run scripts/airgap/host-prep.sh"
@@ -443,15 +456,14 @@ main() {
     local before; before="$(ls "$STAMPS" | wc -l)"
     : >"$CACHE/.ran-steps"
     # Debian root file systems download while the Go builds compile
-    ( step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs
-      step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ) &
+    ( run_step node-rootfs; run_step base-rootfs ) &
     local bg=$!
-    step go "$GO_KEY" build_go
-    step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause
+    run_step go
+    run_step pause
     wait "$bg" || die "a Debian root file system step failed (see $LOGS)"
-    step images "$K8S_VERSION $scripts_hash" build_images
-    step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base
-    step node-image "$K8S_VERSION $scripts_hash $manifests_hash" build_node_image
+    run_step images
+    run_step node-base
+    run_step node-image
     local total=$(( $(now) - t0 ))
     if [[ "$before" -eq 0 ]]; then record_timing cold_build_seconds "$total"; fi
     if [[ ! -s "$CACHE/.ran-steps" ]]; then
@@ -465,16 +477,7 @@ main() {
       case "$s" in kind|helm|k8s|etcd|coredns|kube-router|local-path) s=go ;; esac
       [[ "$seen" == *" $s "* ]] && continue
       seen+="$s "
-      case "$s" in
-        go) step go "$GO_KEY" build_go ;;
-        pause) step pause "$(hash_of "$AIRGAP_DIR/node/pause.c")" build_pause ;;
-        node-rootfs) step node-rootfs "$DEBIAN_SUITE $NODE_PKGS" build_node_rootfs ;;
-        base-rootfs) step base-rootfs "$DEBIAN_SUITE $BASE_PKGS" build_base_rootfs ;;
-        images) step images "$K8S_VERSION $scripts_hash" build_images ;;
-        node-base) step node-base "$K8S_VERSION $scripts_hash $manifests_hash" build_node_base ;;
-        node-image) step node-image "$K8S_VERSION $scripts_hash $manifests_hash" build_node_image ;;
-        *) die "unknown step $s" ;;
-      esac
+      run_step "$s"
     done
   fi
   log "build finished in $(( $(now) - t0 ))s; node image: $NODE_IMAGE"
