@@ -34,6 +34,8 @@ export type JournalEntry = {
   rule: number | null;
   /** Expectation mismatches (x-mock-expect-*), secret values masked. Empty when all held. */
   expectationFailures: string[];
+  /** The caller's IP address as the mock's socket saw it: which gateway replica sent the request. */
+  client: string | null;
 };
 
 /**
@@ -136,7 +138,7 @@ export class Journal {
   }
 
   /** Appends a record for a request that just arrived and returns it for later updates. */
-  add(method: string, path: string, search: string, reqHeaders: IncomingHttpHeaders, t0: number): Record_ {
+  add(method: string, path: string, search: string, reqHeaders: IncomingHttpHeaders, t0: number, client: string | null = null): Record_ {
     const id = ++this.lastId;
     const flags = { hasMock: false };
     const headers = maskHeaders(reqHeaders, flags);
@@ -159,6 +161,7 @@ export class Journal {
       durationMs: null,
       rule: null,
       expectationFailures: NONE,
+      client,
     };
     if (this.size === this.capacity) this.dropped++;
     else this.size++;
@@ -220,5 +223,6 @@ function toEntry(r: Record_): JournalEntry {
     durationMs: r.durationMs,
     rule: r.rule,
     expectationFailures: r.expectationFailures,
+    client: r.client,
   };
 }

@@ -213,7 +213,7 @@ export async function startMock(opts: MockOptions = {}): Promise<MockServer> {
       readBody(req, maxBody, (text, size) => admin(req, res, path, search, text, size));
       return;
     }
-    const rec = journal.add(req.method ?? 'GET', path, search, req.headers, t0);
+    const rec = journal.add(req.method ?? 'GET', path, search, req.headers, t0, clientAddress(req));
     if (opts.logRequests) {
       res.once('close', () => {
         process.stdout.write(`${rec.id} ${rec.method} ${path} ${rec.status ?? rec.outcome} ${(performance.now() - t0).toFixed(1)}ms\n`);
@@ -677,4 +677,10 @@ function readBody(req: IncomingMessage, max: number, done: (text: string | null,
     if (size > max) return done(null, size);
     done(size === 0 ? '' : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'), size);
   });
+}
+
+/** The peer address without the IPv4-mapped prefix, so it matches a pod IP as Kubernetes reports it. */
+function clientAddress(req: IncomingMessage): string | null {
+  const a = req.socket.remoteAddress;
+  return a ? a.replace(/^::ffff:/, '') : null;
 }

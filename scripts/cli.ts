@@ -6,7 +6,7 @@ import { ExitCode, oneParagraph, UserError } from './errors.ts';
 import { buildPlan, KEEP_POLICIES, type RawOptions } from './plan.ts';
 import { DEFAULT_CHART, PROFILES } from './profiles/index.ts';
 import { SUITES } from './profiles/types.ts';
-import { hasEnvironmentGaps, runFailed } from './report/model.ts';
+import { hasEnvironmentGaps, headline, runFailed } from './report/model.ts';
 import { renderConsoleTable } from './report/markdown.ts';
 import { writeReports } from './report/write.ts';
 import { RunContext } from './run-context.ts';
@@ -26,6 +26,10 @@ function program(): Command {
     .option('--report-dir <dir>', 'where junit.xml, summary.md and diagnostics go (default: reports/<chart>)')
     .option('--values <file>', 'extra Helm values file, applied after the profile values')
     .option('--chart-dir <dir>', 'install the chart from this local checkout instead of its pinned source')
+    .option('--chart-mirror <dir>', 'folder of chart folders to use when the pinned upstream is unreachable (env GATEWAY_SMOKE_CHART_MIRROR)')
+    .addOption(new Option('--images <mode>', "chart: the chart's own image; local: stand-ins built here; auto: own when pullable").default('auto'))
+    .option('--prisma-engines <dir>', "Prisma's query and schema engines for LiteLLM (env GATEWAY_SMOKE_PRISMA_ENGINES)")
+    .option('--waivers <file>', 'YAML list of {check, reason, until}: accepted failures that do not fail the run before their date')
     .addOption(new Option('--cluster-name <name>', 'kind cluster to create or reuse').default('gateway-smoke'))
     .option('--context <name>', 'kube context for --target existing')
     .option('--base-url <url>', 'gateway URL for --target url')
@@ -107,10 +111,11 @@ async function main(argv: string[]): Promise<number> {
     if (!interrupted) await ctx.phase('cleanup', () => ctx.cleanup()).catch(() => undefined);
   }
   const files = await writeReports(plan.reportDir, report);
-  process.stderr.write(`\n${renderConsoleTable(report)}\n\n`);
+  process.stderr.write(`\n${renderConsoleTable(report)}\n\n${mask(headline(report))}\n`);
   if (report.error) process.stderr.write(`Setup failed: ${mask(report.error)}\n`);
   process.stderr.write(`Reports: ${files.junit}, ${files.markdown}, ${files.html}\n`);
   for (const f of report.findings ?? []) process.stderr.write(`Under the run: ${f}\n`);
+  for (const w of report.unusedWaivers ?? []) process.stderr.write(`Unused waiver: ${w}\n`);
   if (report.diagnostics) process.stderr.write(`Diagnostics: ${join(plan.reportDir, report.diagnostics)}\n`);
   if (runFailed(report)) return ExitCode.suiteFailed;
   if (plan.strict && hasEnvironmentGaps(report)) return ExitCode.environment;

@@ -4,6 +4,8 @@ import { UserError } from './errors.ts';
 import { chartNames, getProfile } from './profiles/index.ts';
 import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
 import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
+import { IMAGES_MODES, type ImagesMode } from './cluster/app-image.ts';
+import { readWaivers, type Waiver } from './waivers.ts';
 
 export type KeepPolicy = 'on-failure' | 'always' | 'never';
 export const KEEP_POLICIES: readonly KeepPolicy[] = ['on-failure', 'always', 'never'];
@@ -24,6 +26,14 @@ export interface RunPlan {
   metricsUrl?: string;
   strict: boolean;
   model: string;
+  /** A folder of chart folders (`<mirror>/<chart name>/Chart.yaml`), used when the upstream is unreachable. */
+  chartMirror?: string;
+  /** Which image runs the chart's app: its own, the local stand-in, or auto (own when it can be pulled). */
+  images: ImagesMode;
+  /** Prisma's engines for LiteLLM (layout of a prisma-engines folder), when given. */
+  prismaEngines?: string;
+  waivers: Waiver[];
+  waiversFile?: string;
 }
 
 export interface RawOptions {
@@ -41,6 +51,10 @@ export interface RawOptions {
   metricsUrl?: string;
   strict?: boolean;
   model: string;
+  chartMirror?: string;
+  images?: string;
+  prismaEngines?: string;
+  waivers?: string;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -88,7 +102,17 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
     clusterName: raw.clusterName,
     strict: raw.strict ?? false,
     model: raw.model,
+    images: oneOf('--images', raw.images ?? 'auto', IMAGES_MODES),
+    waivers: [],
   };
+  const mirror = raw.chartMirror ?? env['GATEWAY_SMOKE_CHART_MIRROR'];
+  if (mirror) plan.chartMirror = await readable(mirror, raw.chartMirror ? '--chart-mirror' : 'GATEWAY_SMOKE_CHART_MIRROR', 'a folder of chart folders');
+  const engines = raw.prismaEngines ?? env['GATEWAY_SMOKE_PRISMA_ENGINES'];
+  if (engines) plan.prismaEngines = await readable(engines, raw.prismaEngines ? '--prisma-engines' : 'GATEWAY_SMOKE_PRISMA_ENGINES', "a folder with Prisma's query-engine and schema-engine");
+  if (raw.waivers) {
+    plan.waiversFile = await readable(raw.waivers, '--waivers', 'a YAML waivers file');
+    plan.waivers = await readWaivers(plan.waiversFile);
+  }
   if (raw.values) plan.valuesFile = await readable(raw.values, '--values', 'a YAML values file');
   if (raw.chartDir) plan.chartDir = await readable(raw.chartDir, '--chart-dir', 'a local chart checkout');
   if (raw.context) plan.kubeContext = raw.context;

@@ -1,6 +1,7 @@
 // The plan → target → suites → verdict pipeline. Cleanup and diagnostics live here so that
 // every target gets the same guarantees.
 import { join } from 'node:path';
+import { UserError } from './errors.ts';
 import type { RunPlan } from './plan.ts';
 import type { RunReport } from './report/model.ts';
 import { runFailed } from './report/model.ts';
@@ -8,9 +9,9 @@ import type { RunContext } from './run-context.ts';
 import { mask } from './secrets.ts';
 import { runSuites } from './suite-runner.ts';
 import { preflightTools, provisioner } from './targets/index.ts';
-import { UserError } from './errors.ts';
+import { applyWaivers } from './waivers.ts';
 
-export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunReport> {
+export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Date().toISOString().slice(0, 10)): Promise<RunReport> {
   const started = Date.now();
   const report: RunReport = {
     chart: plan.profile.name,
@@ -20,19 +21,17 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
     durationMs: 0,
     phases: ctx.phases,
     suites: [],
-    fingerprint: { 'chart source': sourceLabel(plan) },
+    fingerprint: {},
     knownDefects: plan.profile.knownDefects ?? [],
   };
-  const p = await provisioner(plan);
+  if (plan.waiversFile) report.fingerprint['waivers'] = `${plan.waivers.length} from ${plan.waiversFile}`;
+  const p = provisioner(plan, ctx);
   try {
     const tools = await ctx.phase('preflight', () => preflightTools(p));
     Object.assign(report.fingerprint, tools);
-    const provisioned = await ctx.phase(`provision ${plan.target} target`, () => p.provision(plan, ctx));
+    const provisioned = await ctx.phase(`provision ${plan.target} target`, () => p.provision());
     Object.assign(report.fingerprint, provisioned.fingerprint);
-    if (provisioned.target.standIn) {
-      // What only the chart's own app has cannot pass on a stand-in: say so, never green it.
-      provisioned.target.environment = { ...plan.profile.standInLimits, ...provisioned.target.environment };
-    }
+    if (provisioned.provenance) report.provenance = provisioned.provenance;
     report.suites = await ctx.phase(`run suites (${plan.suites.join(', ')})`, () =>
       runSuites({
         suites: plan.suites,
@@ -51,7 +50,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
     }
     report.error = mask(err instanceof Error ? err.message : String(err));
   }
-  if (p.changes && report.suites.length) {
+  if (report.suites.length) {
     // Results gathered while the gateway was replaced under the run prove nothing: fail, and say why.
     const findings = await p.changes().catch((err: Error) => [`could not check the gateway for changes: ${err.message}`]);
     if (findings.length) {
@@ -59,10 +58,11 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
       report.error ??= `the gateway changed under the run, so its results cannot be trusted: ${report.findings.join('; ')}`;
     }
   }
+  if (plan.waivers.length) applyWaivers(report, plan.waivers, today);
   ctx.failed = runFailed(report);
-  if (ctx.failed && p.diagnose) {
+  if (ctx.failed) {
     try {
-      const d = await ctx.phase('collect diagnostics', () => p.diagnose!(plan, ctx, join(plan.reportDir, 'diagnostics')));
+      const d = await ctx.phase('collect diagnostics', () => p.diagnose(join(plan.reportDir, 'diagnostics')));
       if (d) report.diagnostics = d.path;
     } catch {
       // already logged by the phase; the verdict stands without the bundle
@@ -70,10 +70,4 @@ export async function executeRun(plan: RunPlan, ctx: RunContext): Promise<RunRep
   }
   report.durationMs = Date.now() - started;
   return report;
-}
-
-function sourceLabel(plan: RunPlan): string {
-  if (plan.chartDir) return `${plan.profile.name} from ${plan.chartDir}`;
-  const s = plan.profile.source;
-  return s.kind === 'git' ? `${plan.profile.name} ${s.repo}/${s.path}@${s.commit.slice(0, 12)}` : `${s.ref}:${s.version}`;
 }

@@ -8,10 +8,10 @@ import { startVitest } from 'vitest/node';
 import { type Capabilities, isNotApplicable, type SuiteName } from './profiles/types.ts';
 import type { CheckResult, SuiteEvidence, SuiteResult } from './report/model.ts';
 import { suiteVerdict } from './report/model.ts';
+import { PROJECT_ROOT } from './project-root.ts';
 import { mask } from './secrets.ts';
 import type { Target } from './targets/types.ts';
 
-export const PROJECT_ROOT = new URL('..', import.meta.url).pathname;
 
 /** The verdict a suite gets without running, or undefined when it should run. */
 export function preRunVerdict(

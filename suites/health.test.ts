@@ -35,8 +35,9 @@ describe.skipIf(isNotApplicable(capabilities.health))('health', () => {
       const blocked = target.environment[`health.${dep.dependency}`];
       if (blocked) return ctx.skip(environmentNote(blocked));
       const control = target.control;
+      // The provisioner says why a dependency cannot be stopped (target.environment); silence is a defect.
       if (!control?.dependencies.includes(dep.dependency)) {
-        return ctx.skip(environmentNote(`the ${target.kind} target cannot stop ${dep.dependency} to watch readiness react`));
+        throw new Error(`the ${target.kind} target offers no control over ${dep.dependency} and gave no reason: a harness defect`);
       }
       const before = await http('GET', `${target.baseUrl}${health.ready.path}`);
       expect(before.status, `readiness before stopping ${dep.dependency}: ${describeRes(before)}`).toBe(health.ready.status);

@@ -15,6 +15,8 @@ import type { Capabilities, RateLimitCapability, SuiteName } from '../scripts/pr
 import type { SuiteResult } from '../scripts/report/model.ts';
 import { runSuites } from '../scripts/suite-runner.ts';
 import type { Target } from '../scripts/targets/types.ts';
+import { requireInCI } from './prerequisite.ts';
+import { environmentFor } from '../scripts/targets/environment.ts';
 
 // CI installs both with scripts/setup-local.sh; a developer without them is told, not fooled.
 const missing = (['llm-proxy', 'litellm'] as const).filter((c) => !isInstalled(c));
@@ -35,8 +37,13 @@ afterAll(async () => {
 });
 
 function target(chart: string, baseUrl: string, adminKey: string, extra: Partial<Target> = {}): Target {
-  return { kind: 'local', chart, baseUrl, adminKey, model: 'mock-gpt', mock: { url: mock.url, providerKey: 'sk-provider-for-tests-000111' }, standIn: false, environment: {}, ...extra };
+  // What these hand-started processes cannot do (stop their database) is said the way the harness says it.
+  const environment = environmentFor(getProfile(chart), { kind: 'local', standIn: false, adminKey: true, mock: true, controllable: [] });
+  return { kind: 'local', chart, baseUrl, adminKey, model: 'mock-gpt', mock: { url: mock.url, providerKey: 'sk-provider-for-tests-000111' }, standIn: false, environment, ...extra };
 }
+
+const llmProxyInstalled = requireInCI('llm-proxy (local install)', isInstalled('llm-proxy'), 'run scripts/setup-local.sh');
+const litellmInstalled = requireInCI('LiteLLM (local venv)', isInstalled('litellm'), 'run scripts/setup-local.sh');
 
 async function run(suites: SuiteName[], t: Target, capabilities: Capabilities): Promise<Map<SuiteName, SuiteResult>> {
   const results = await runSuites({ suites, target: t, capabilities, log: () => undefined, echo: false });
@@ -45,7 +52,7 @@ async function run(suites: SuiteName[], t: Target, capabilities: Capabilities): 
 
 const failures = (r: SuiteResult | undefined) => (r?.checks ?? []).filter((c) => c.verdict === 'fail').map((c) => `${c.name}: ${c.message}`);
 
-describe.skipIf(!isInstalled('llm-proxy'))('llm-proxy v0.1.3 (real)', () => {
+describe.skipIf(!llmProxyInstalled)('llm-proxy v0.1.3 (real)', () => {
   const profile = getProfile('llm-proxy');
   const token = 'sk-management-token-for-tests-1234';
   let baseUrl = '';
@@ -85,7 +92,7 @@ describe.skipIf(!isInstalled('llm-proxy'))('llm-proxy v0.1.3 (real)', () => {
   });
 });
 
-describe.skipIf(!isInstalled('litellm'))('LiteLLM proxy (real, PyPI)', () => {
+describe.skipIf(!litellmInstalled)('LiteLLM proxy (real, PyPI)', () => {
   const profile = getProfile('litellm-proxy');
   const master = 'sk-litellm-master-for-tests-5678';
 

@@ -4,6 +4,7 @@
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { listImages } from '../scripts/images/index.ts';
+import { requireInCI } from './prerequisite.ts';
 
 async function dockerUp(): Promise<boolean> {
   const r = await execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 10_000 }).catch(() => undefined);
@@ -13,10 +14,10 @@ async function imageExists(ref: string): Promise<boolean> {
   return (await execa('docker', ['image', 'inspect', ref], { reject: false })).exitCode === 0;
 }
 
-const docker = await dockerUp();
+const docker = requireInCI('a running docker daemon', await dockerUp(), 'run scripts/airgap/host-prep.sh (or start Docker)');
 const refs = (await listImages({ all: true })) as Record<string, string>;
 const mockRef = refs['mock']!;
-const mockBuilt = docker && (await imageExists(mockRef));
+const mockBuilt = docker && requireInCI(`the mock image ${mockRef}`, await imageExists(mockRef), 'bash scripts/images/build-images.sh --only mock (.ci/run builds the images before npm test)');
 const built: string[] = [];
 if (docker) for (const ref of Object.values(refs)) if (await imageExists(ref)) built.push(ref);
 

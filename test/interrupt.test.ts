@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { expect, test } from 'vitest';
 import { isInstalled } from '../scripts/local/paths.ts';
 import { pidAlive } from '../scripts/local/process.ts';
+import { requireInCI } from './prerequisite.ts';
 
 /** Every descendant pid of a process, from /proc (ps would miss nothing, but this needs no parsing of columns). */
 async function descendants(pid: number): Promise<number[]> {
@@ -25,7 +26,9 @@ async function descendants(pid: number): Promise<number[]> {
   return out;
 }
 
-test.skipIf(!isInstalled('llm-proxy'))('Ctrl-C during the suites stops every process the run started and exits 130', async () => {
+const installed = requireInCI('llm-proxy (local install)', isInstalled('llm-proxy'), 'run scripts/setup-local.sh');
+
+test.skipIf(!installed)('Ctrl-C during the suites stops every process the run started and exits 130', async () => {
   const cli = execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--target', 'local', '--suites', 'keys', '--report-dir', '/tmp/gs-interrupt-report'], {
     reject: false,
     all: true,

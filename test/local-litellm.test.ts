@@ -15,9 +15,10 @@ import { startMockProcess, type MockProcessHandle } from '../scripts/local/mock-
 import { isInstalled, litellmKeysBlockedReason, localPaths } from '../scripts/local/paths.ts';
 import { pidAlive, stopAll } from '../scripts/local/process.ts';
 import { startPostgres } from '../scripts/local/postgres.ts';
+import { requireInCI } from './prerequisite.ts';
 
-const installed = isInstalled('litellm');
-if (!installed) console.warn(`SKIP local LiteLLM tests: ${localPaths().litellmBin} is missing; run scripts/setup-local.sh (CI does).`);
+const installed = requireInCI('LiteLLM (local venv)', isInstalled('litellm'), `${localPaths().litellmBin} is missing; run scripts/setup-local.sh`);
+const postgresInstalled = requireInCI('PostgreSQL (Debian package)', isInstalled('postgres'), 'run scripts/setup-local.sh apt');
 
 const dir = mkdtempSync(join(tmpdir(), 'gs-local-litellm-'));
 let mock: MockProcessHandle | undefined;
@@ -220,7 +221,7 @@ describe.skipIf(!installed)('real LiteLLM, deliberately misconfigured (routeiq d
   });
 }, 300_000);
 
-describe.skipIf(!installed || !isInstalled('postgres'))('real LiteLLM with a real Postgres (keys)', () => {
+describe.skipIf(!installed || !postgresInstalled)('real LiteLLM with a real Postgres (keys)', () => {
   test('keys: either blocked with the exact Prisma reason, or /key/generate works', async () => {
     const blocked = litellmKeysBlockedReason();
     const db = await startPostgres({ database: 'litellm' });

@@ -11,11 +11,9 @@ import { startLlmProxy, upstreamBase, type LlmProxyHandle } from '../scripts/loc
 import { startMockProcess, type MockProcessHandle } from '../scripts/local/mock-process.ts';
 import { isInstalled, localPaths, NotInstalledError, requireComponent } from '../scripts/local/paths.ts';
 import { pidAlive, stopAll } from '../scripts/local/process.ts';
+import { requireInCI } from './prerequisite.ts';
 
-const installed = isInstalled('llm-proxy');
-if (!installed) {
-  console.warn(`SKIP local llm-proxy tests: ${localPaths().llmProxyBin} is missing; run scripts/setup-local.sh (CI does).`);
-}
+const installed = requireInCI('llm-proxy (local install)', isInstalled('llm-proxy'), `${localPaths().llmProxyBin} is missing; run scripts/setup-local.sh`);
 
 test('requireComponent explains how to install what is missing', () => {
   const err = (() => {

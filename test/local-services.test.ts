@@ -7,11 +7,10 @@ import { isInstalled, postgresBinDir } from '../scripts/local/paths.ts';
 import { pidAlive, tcpExchange } from '../scripts/local/process.ts';
 import { startPostgres } from '../scripts/local/postgres.ts';
 import { startRedis } from '../scripts/local/redis.ts';
+import { requireInCI } from './prerequisite.ts';
 
-const pg = isInstalled('postgres');
-const redis = isInstalled('redis');
-if (!pg) console.warn('SKIP local postgres test: no /usr/lib/postgresql/*/bin/postgres; run scripts/setup-local.sh apt (CI does).');
-if (!redis) console.warn('SKIP local redis test: no redis-server; run scripts/setup-local.sh apt (CI does).');
+const pg = requireInCI('PostgreSQL (Debian package)', isInstalled('postgres'), 'no /usr/lib/postgresql/*/bin/postgres; run scripts/setup-local.sh apt');
+const redis = requireInCI('redis-server (Debian package)', isInstalled('redis'), 'no redis-server; run scripts/setup-local.sh apt');
 
 describe('local services', () => {
   test.skipIf(!pg)('postgres: starts on a free loopback port, creates the database, answers SQL, stop() removes everything', async () => {

@@ -52,6 +52,8 @@ describe('request journal', () => {
       body: { model: 'gpt-x', messages: [{ role: 'user', content: 'journal me' }] },
       rule: null,
       expectationFailures: [],
+      // The caller's address, as the socket saw it: this is how a suite tells gateway replicas apart.
+      client: '127.0.0.1',
     });
     expect(e.headers['content-type']).toBe('application/json');
     expect(Date.parse(e.time)).toBeGreaterThan(Date.now() - 60_000);

@@ -145,12 +145,21 @@ describe('GitHub workflows', () => {
     expect(diag['run']).toContain('::endgroup::');
   });
 
-  test('pr: the project tests and the local target for llm-proxy', async () => {
+  test('pr: the project tests, with every prerequisite npm test needs installed first, and the local target for llm-proxy', async () => {
     const { doc } = await load('pr.yml');
     expect(doc['on']).toHaveProperty('pull_request');
-    const runs = stepsOf(doc).map((s) => String(s['run'] ?? ''));
-    for (const cmd of ['npm ci', 'bash scripts/setup-ci-tools.sh', 'npm test']) expect(runs).toContain(cmd);
-    expect(runs.join('\n')).toMatch(/npm run e2e -- --chart llm-proxy --target local/);
+    const test = (doc['jobs'] as Yaml)['test'] as Yaml;
+    const runs = (test['steps'] as Yaml[]).map((s) => String(s['run'] ?? ''));
+    const at = (re: RegExp) => runs.findIndex((r) => re.test(r));
+    // Under CI=true a missing prerequisite fails its test: each one must be installed before npm test.
+    const npmTest = runs.indexOf('npm test');
+    expect(npmTest).toBeGreaterThan(0);
+    for (const re of [/^npm ci$/, /^npm run setup$/, /go install helm\.sh\/helm\/v3\/cmd\/helm@/, /node scripts\/chart-mirror\.ts .*GATEWAY_SMOKE_CHART_MIRROR=/s, /build-images\.sh --only mock/]) {
+      const i = at(re);
+      expect(i, `pr.yml test job: no step matching ${re}`).toBeGreaterThanOrEqual(0);
+      expect(i, `pr.yml test job: ${re} must run before npm test`).toBeLessThan(npmTest);
+    }
+    expect(stepsOf(doc).map((s) => String(s['run'] ?? '')).join('\n')).toMatch(/npm run e2e -- --chart llm-proxy --target local/);
   });
 
   test('release-gate: workflow_call with a required chart, the verdict as output, fails on a non-zero exit', async () => {

@@ -2,7 +2,6 @@
 //
 //   const refs = await listImages();            // { mock: 'gateway-smoke/mock:<hash>', ... } (pods' images)
 //   await buildImages({ only: ['mock'] });      // scripts/images/build-images.sh, output streamed to a log
-//   fixtureChart('routeiq')                     // fixtures/charts/routeiq-gateway
 //   await renderChart(helm, 'llm-proxy', values) // `helm template` -> parsed objects
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,11 +19,6 @@ export const IMAGE_NAMES = ['base', 'mock', 'llm-proxy', 'litellm', 'postgres', 
 export type ImageName = (typeof IMAGE_NAMES)[number];
 export const CLUSTER_IMAGE_NAMES: readonly ImageName[] = IMAGE_NAMES.filter((n) => n !== 'base');
 
-/** Fixture chart directory per profile (fixture charts accept the values the profile sets upstream). */
-export const FIXTURE_CHARTS: Record<string, string> = {
-  'llm-proxy': join(CHARTS_DIR, 'llm-proxy'),
-  routeiq: join(CHARTS_DIR, 'routeiq-gateway'),
-};
 /** Charts for the in-cluster dependencies, installed per run in the run namespace. */
 export const DEPENDENCY_CHARTS = {
   mock: join(CHARTS_DIR, 'mock-provider'),
@@ -32,10 +26,6 @@ export const DEPENDENCY_CHARTS = {
   redis: join(CHARTS_DIR, 'redis'),
   probe: join(CHARTS_DIR, 'probe'),
 } as const;
-
-export function fixtureChart(profile: string): string | undefined {
-  return FIXTURE_CHARTS[profile];
-}
 
 /**
  * The image refs this checkout builds (computed from the sources, no docker needed).

@@ -1,7 +1,7 @@
 // Evidence gathered before cleanup when a run fails: events, describe-like object dumps, pod and
 // init-container logs (current and previous), helm status and values, `kind export logs`. Every
 // file passes through the masking function; Secret objects are never dumped.
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
@@ -110,13 +110,33 @@ export async function collectDiagnostics(o: DiagnoseOptions): Promise<string[]> 
     await attempt('kind-export-logs', async () => {
       const dest = join(o.dir, 'kind-logs');
       const r = await execa(o.kindCluster!.kind, ['export', 'logs', dest, '--name', o.kindCluster!.name], { reject: false, timeout: 180_000 });
-      if (r.exitCode !== 0) throw new Error(`kind export logs exited ${r.exitCode}: ${r.stderr.slice(-500)}`);
+      // kind exits non-zero when one of its commands fails on a node (e.g. `crictl images` on a node
+      // image without crictl) but still writes the rest: keep what it wrote, and say what failed.
+      const nodeLogs = await nodeLogFiles(dest);
+      if (r.exitCode !== 0 && nodeLogs.length === 0) throw new Error(`kind export logs exited ${r.exitCode}: ${r.stderr.slice(-500)}`);
+      // The binary journal duplicates journal.log and cannot be masked as text: it does not ship.
+      for (const node of await readdir(dest, { withFileTypes: true })) {
+        if (node.isDirectory()) await rm(join(dest, node.name, 'journal'), { recursive: true, force: true });
+      }
       await maskTree(dest);
       written.push('kind-logs/');
+      if (r.exitCode !== 0) await note('kind-export-logs.partial.txt', `kind export logs exited ${r.exitCode}; what it did write is in kind-logs/: ${r.stderr.slice(-800)}\n`);
     });
   }
   await note('INDEX.txt', written.join('\n') + '\n');
   return written;
+}
+
+/** The kubelet logs kind wrote, one per node (the evidence a failing run's bundle must have). */
+export async function nodeLogFiles(dir: string): Promise<string[]> {
+  const nodes = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const n of nodes) {
+    if (!n.isDirectory()) continue;
+    const f = join(dir, n.name, 'kubelet.log');
+    if ((await stat(f).catch(() => undefined))?.isFile()) found.push(f);
+  }
+  return found;
 }
 
 /** Files other tools wrote (kind's node logs) are masked in place, like everything of ours. */

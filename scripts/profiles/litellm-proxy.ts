@@ -8,6 +8,8 @@ export const litellmProxy: ChartProfile = {
     repo: 'https://github.com/eric-zadara/helm_charts',
     path: 'charts/litellm-proxy',
     commit: '371c1b938216a6e4385ca591de188589812085fe',
+    chartName: 'litellm-proxy',
+    version: '0.1.0',
   },
   service: { nameSuffix: 'litellm-proxy', port: 4000 },
   needs: ['postgres', 'redis', 'cnpg-operator', 'gateway-api-crds'],
@@ -25,6 +27,13 @@ export const litellmProxy: ChartProfile = {
       litellmSettings: { callbacks: ['prometheus'], num_retries: 0, cache: false },
     },
   }),
+  app: {
+    valuesPath: 'image',
+    standIn: {
+      image: 'litellm',
+      values: (ref) => ({ image: { repository: ref.split(':')[0], tag: ref.split(':')[1], pullPolicy: 'IfNotPresent' } }),
+    },
+  },
   local: 'litellm',
   capabilities: {
     health: {

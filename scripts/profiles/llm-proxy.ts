@@ -8,6 +8,8 @@ export const llmProxy: ChartProfile = {
     repo: 'https://github.com/sofatutor/llm-proxy',
     path: 'deploy/helm/llm-proxy',
     commit: '66ec3dc80417d6c5239e7268cbe2d861663982f6',
+    chartName: 'llm-proxy',
+    version: '0.1.0',
   },
   service: { nameSuffix: 'llm-proxy', port: 8080 },
   needs: [],
@@ -16,11 +18,19 @@ export const llmProxy: ChartProfile = {
   installs: ['postgres'],
   values: (w) => ({
     replicaCount: w.databaseUrl ? 2 : 1,
-    image: { repository: 'gateway-smoke/llm-proxy', tag: 'v0.1.3', pullPolicy: 'Never' },
     // OPENAI_API_URL is scheme+host: llm-proxy keeps the request path, so the mock serves /v1/...
     env: { OPENAI_API_URL: w.mockUrl, ENABLE_METRICS: 'true', LLM_PROXY_EVENT_BUS: 'in-memory', ...(w.databaseUrl ? { DB_DRIVER: 'postgres' } : {}) },
     secrets: { create: true, data: { managementToken: w.adminKey, ...(w.databaseUrl ? { databaseUrl: w.databaseUrl } : {}) } },
   }),
+  app: {
+    valuesPath: 'image',
+    // The stand-in is llm-proxy itself, built here from its Go module with the postgres tag as
+    // upstream's image is: same software, our build.
+    standIn: {
+      image: 'llm-proxy',
+      values: (ref) => ({ image: { repository: ref.split(':')[0], tag: ref.split(':')[1], pullPolicy: 'IfNotPresent' } }),
+    },
+  },
   local: 'llm-proxy',
   knownDefects: [
     'v0.1.3: a revoked token without max_requests keeps working for up to 5 minutes: token validation is cached (internal/token/cache.go, TTL 5 min) and revocation (DELETE /manage/tokens/{id}) does not invalidate the cache; tokens with max_requests are re-checked against the store and refused at once.',

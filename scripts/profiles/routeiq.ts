@@ -10,6 +10,8 @@ export const routeiq: ChartProfile = {
     repo: 'https://github.com/baladithyab/litellm-llm-router',
     path: 'deploy/charts/routeiq-gateway',
     commit: 'a96d48f9f4477b4b86df67a0e057248403020b7c',
+    chartName: 'routeiq-gateway',
+    version: '0.1.0',
   },
   service: { nameSuffix: 'routeiq-gateway', port: 80 },
   needs: ['postgres'],
@@ -26,7 +28,24 @@ export const routeiq: ChartProfile = {
     config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model })) },
     gateway: { ssrf: { allowPrivateIps: true }, ...(w.databaseUrl ? { database: { runMigrations: true } } : {}) },
   }),
+  app: {
+    valuesPath: 'image',
+    // Plain LiteLLM has the proxy's API but none of RouteIQ's /_health/* endpoints: the probes
+    // point at LiteLLM's own, and the health suite's checks of /_health/* are stand-in limits.
+    standIn: {
+      image: 'litellm',
+      values: (ref) => ({
+        image: { repository: ref.split(':')[0], tag: ref.split(':')[1], digest: '', pullPolicy: 'IfNotPresent' },
+        probes: {
+          liveness: { path: '/health/liveliness' },
+          readiness: { path: '/health/readiness' },
+          startup: { path: '/health/liveliness' },
+        },
+      }),
+    },
+  },
   local: 'litellm',
+  localIsStandIn: true,
   capabilities: {
     health: {
       live: { path: '/_health/live', status: 200, jsonFields: ['status'] },

@@ -10,9 +10,14 @@ export interface NotApplicable {
   notApplicable: string;
 }
 
+/**
+ * Where the chart is published. `chartName` is the folder a chart mirror keeps it under (and the
+ * `name` in its Chart.yaml); `version` is the Chart.yaml version at the pinned commit, checked on a
+ * mirror copy so a stale mirror cannot pass for the pinned chart.
+ */
 export type ChartSource =
-  | { kind: 'git'; repo: string; path: string; commit: string }
-  | { kind: 'oci'; ref: string; version: string };
+  | { kind: 'git'; repo: string; path: string; commit: string; chartName: string; version: string }
+  | { kind: 'oci'; ref: string; version: string; chartName: string };
 
 export interface HttpExpectation {
   path: string;
@@ -96,6 +101,24 @@ export interface Capabilities {
 /** Which real gateway software can stand in for the chart's app on `--target local`. */
 export type LocalGateway = 'llm-proxy' | 'litellm';
 
+/** Images built here (scripts/images) that can replace a chart's own image on a cluster. */
+export type StandInImage = 'llm-proxy' | 'litellm';
+
+/**
+ * Where the chart takes its app image, and what runs instead when that image cannot be pulled.
+ * `valuesPath` points at a `{repository, tag}` map in the chart's values (tag defaults to the
+ * chart's appVersion, as Helm charts conventionally do).
+ */
+export interface AppImage {
+  valuesPath: string;
+  standIn?: {
+    /** The image family built here that replaces it (its software is the chart's, or a stand-in). */
+    image: StandInImage;
+    /** Values that make the chart run the stand-in (image ref, probe paths it has). */
+    values(ref: string): Record<string, unknown>;
+  };
+}
+
 export interface MockWiring {
   /** Base URL of the mock provider as the gateway sees it (no trailing slash, no /v1). */
   mockUrl: string;
@@ -123,6 +146,9 @@ export interface ChartProfile {
   installs?: 'postgres'[];
   /** Helm values that wire the chart to the mock provider and the admin credential. */
   values(wiring: MockWiring): Record<string, unknown>;
+  /** The chart's app image and its local stand-in; absent when the chart runs no app image of its own. */
+  app?: AppImage;
+  /** The gateway software `--target local` runs as a process (independent of the image family). */
   local?: LocalGateway;
   capabilities: Capabilities;
   /**
@@ -130,6 +156,8 @@ export interface ChartProfile {
    * chart's own app cannot be built here). Reported as "environment: <reason>", never as a pass.
    */
   standInLimits?: Partial<Record<SuiteName, string>>;
+  /** Whether the local target's software is the chart's own app or only a stand-in for it. */
+  localIsStandIn?: boolean;
   /** Known defects in the chart's defaults, shown in the report. */
   knownDefects?: string[];
 }

@@ -8,10 +8,12 @@ import {
   type BurstShot,
   type CheckResult,
   hasEnvironmentGaps,
+  headline,
   type NetpolCell,
   type RunReport,
   runFailed,
   type SuiteResult,
+  suiteLabel,
   type Verdict,
   VERDICT_LABEL,
 } from './model.ts';
@@ -29,8 +31,8 @@ export function escapeHtml(text: string): string {
 }
 const e = escapeHtml;
 
-const ICON: Record<Verdict, string> = { pass: '✓', fail: '✗', 'not-applicable': '–', environment: '⚠' };
-const CLASS: Record<Verdict, string> = { pass: 'pass', fail: 'fail', 'not-applicable': 'na', environment: 'env' };
+const ICON: Record<Verdict, string> = { pass: '✓', fail: '✗', 'not-applicable': '–', environment: '⚠', waived: '⚑' };
+const CLASS: Record<Verdict, string> = { pass: 'pass', fail: 'fail', 'not-applicable': 'na', environment: 'env', waived: 'env' };
 
 /** The line a person reads first: the first line, joined with the next when it only introduces it ("…:"). */
 function firstLine(text: string | undefined): string {
@@ -61,20 +63,26 @@ function overall(report: RunReport): { cls: string; title: string; exit: string;
       : `${failedSuites.length} suite${failedSuites.length === 1 ? '' : 's'} failed: ${failedSuites.map((s) => s.suite).join(', ')}`;
     return { cls: 'fail', title: '✗ FAILED', exit: 'exit code 1', line: `Blocks a release: ${what}.` };
   }
-  if (hasEnvironmentGaps(report)) {
+  const waived = report.suites.filter((s) => s.checks.some((c) => c.verdict === 'waived'));
+  if (hasEnvironmentGaps(report) || waived.length) {
     const gaps = report.suites.filter((s) => s.verdict === 'environment' || s.checks.some((c) => c.verdict === 'environment'));
+    const said = [
+      gaps.length ? `the environment blocked checks in: ${gaps.map((s) => s.suite).join(', ')}` : '',
+      waived.length ? `failures are waived in: ${waived.map((s) => s.suite).join(', ')}` : '',
+      report.provenance?.images === 'local stand-ins' ? "the chart's app ran on a local stand-in image, not the chart's own" : '',
+    ].filter(Boolean);
     return {
       cls: 'env',
       title: '✓ PASSED, with gaps',
       exit: 'exit code 0 (3 with --strict)',
-      line: `Nothing failed, but the environment blocked checks in: ${gaps.map((s) => s.suite).join(', ')}. Those are not passes.`,
+      line: `Nothing failed outright, but ${said.join('; ')}. Those are not passes.`,
     };
   }
   return { cls: 'pass', title: '✓ PASSED', exit: 'exit code 0', line: 'Every applicable check ran and held.' };
 }
 
 function counts(report: RunReport): string {
-  const order: Verdict[] = ['fail', 'pass', 'environment', 'not-applicable'];
+  const order: Verdict[] = ['fail', 'waived', 'pass', 'environment', 'not-applicable'];
   return order
     .map((v) => {
       const n = report.suites.filter((s) => s.verdict === v).length;
@@ -91,6 +99,7 @@ function header(report: RunReport, diag: string): string {
     <div class="banner-title">${e(o.title)}</div>
     <div class="banner-what"><strong>${e(report.chartTitle)}</strong> <code>${e(report.chart)}</code> on target <code>${e(report.target)}</code></div>
   </div>
+  <div class="banner-headline" id="headline">${e(headline(report))}</div>
   <div class="banner-line">${e(o.line)} <span class="exit">${e(o.exit)}</span></div>
   ${firstFail ? `<div class="banner-first">First failure — <strong>${e(firstFail.s.suite)} › ${e(firstFail.c.name)}</strong>: ${e(firstLine(firstFail.c.message))}</div>` : ''}
   ${report.error ? `<div class="banner-first">Setup failed: ${e(firstLine(report.error))}</div>` : ''}
@@ -112,7 +121,7 @@ function suiteSummary(s: SuiteResult): string {
     return `${failed} of ${s.checks.length} check${s.checks.length === 1 ? '' : 's'} failed`;
   }
   if (s.reason) return s.reason;
-  if (s.verdict === 'pass') return `${passed}/${s.checks.length} check${s.checks.length === 1 ? '' : 's'} passed`;
+  if (s.verdict === 'pass') return suiteLabel(s);
   const first = s.checks.find((c) => c.verdict === s.verdict && c.message);
   return first ? firstLine(first.message) : `${passed}/${s.checks.length} checks passed`;
 }
@@ -160,6 +169,7 @@ const LEGEND: Record<Verdict, string> = {
   fail: 'ran and did not hold: blocks a release',
   'not-applicable': 'the chart does not promise it (never a pass)',
   environment: 'this machine could not exercise it (never a pass; exit 3 with --strict)',
+  waived: 'failed, accepted by a waiver until its date (never a pass)',
 };
 
 // ---- timeline -----------------------------------------------------------------------------------
@@ -249,12 +259,16 @@ function netpolMatrix(report: RunReport): string {
   if (!cells) return section('netpol', 'NetworkPolicy: expected vs observed', `<p class="empty">${e(noEvidence(report, 'netpol', 'NetworkPolicy matrix'))}</p>`);
   const froms = uniq(cells.map((c) => c.from));
   const tos = uniq(cells.map((c) => c.to));
-  const failing = cells.filter((c) => c.observed !== c.expected);
+  // Cells the canary made meaningless are grey: never green, never red.
+  const failing = cells.filter((c) => c.observed !== c.expected && c.observed !== 'not-probed');
   const number = new Map(failing.map((c, i) => [c, i + 1]));
   const glyph = (o: string) => (o === 'allowed' ? '→ allowed' : o === 'denied' ? '⊘ denied' : '≠ inconsistent');
   const td = (from: string, to: string) => {
     const c = cells.find((x) => x.from === from && x.to === to);
     if (!c) return `<td class="np-cell np-none" data-from="${e(from)}" data-to="${e(to)}">not probed</td>`;
+    if (c.observed === 'not-probed') {
+      return `<td class="np-cell np-none" data-from="${e(from)}" data-to="${e(to)}" data-expected="${e(c.expected)}" data-observed="not-probed" title="the CNI does not enforce NetworkPolicy (canary failed)">not probed: CNI enforces nothing</td>`;
+    }
     const n = number.get(c);
     const attrs = `data-from="${e(from)}" data-to="${e(to)}" data-expected="${e(c.expected)}" data-observed="${e(c.observed)}"`;
     if (n === undefined) {
@@ -263,7 +277,8 @@ function netpolMatrix(report: RunReport): string {
     return `<td class="np-cell np-mismatch" ${attrs} title="${e(`reproduce: ${c.reproduce}`)}"><div class="np-flag">✗ ${c.observed === 'inconsistent' ? 'INCONSISTENT' : 'MISMATCH'} <a href="#np-fail-${n}">#${n}</a></div><div class="np-obs">${e(glyph(c.observed))}</div><div class="np-exp">expected ${e(c.expected)}</div></td>`;
   };
   const rows = froms.map((f) => `<tr><th scope="row">${e(f)}</th>${tos.map((t) => td(f, t)).join('')}</tr>`).join('\n');
-  const subtitle = `${cells.length} cells probed, ${failing.length ? `${failing.length} differ${failing.length === 1 ? 's' : ''} from the policy` : 'all as expected'}; rows: from, columns: to`;
+  const unprobed = cells.filter((c) => c.observed === 'not-probed').length;
+  const subtitle = unprobed === cells.length ? `${cells.length} cells not probed: the canary showed this cluster enforces no NetworkPolicy` : `${cells.length} cells probed, ${failing.length ? `${failing.length} differ${failing.length === 1 ? 's' : ''} from the policy` : 'all as expected'}; rows: from, columns: to`;
   const repro = failing.length
     ? `<h3>Reproduce the failing cell${failing.length === 1 ? '' : 's'}</h3><ol class="np-repro">${failing
         .map(

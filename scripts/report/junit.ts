@@ -1,6 +1,6 @@
 import { create } from 'xmlbuilder2';
 import { mask } from '../secrets.ts';
-import type { RunReport } from './model.ts';
+import { headline, type RunReport } from './model.ts';
 
 /** JUnit XML: one testsuite per behaviour, one testcase per check; setup failures are a testcase too. */
 export function renderJUnit(report: RunReport): string {
@@ -13,6 +13,7 @@ export function renderJUnit(report: RunReport): string {
     const p = el.ele('properties');
     p.ele('property', { name: 'chart', value: report.chart });
     p.ele('property', { name: 'target', value: report.target });
+    p.ele('property', { name: 'headline', value: headline(report) });
     for (const [k, v] of Object.entries(report.fingerprint)) p.ele('property', { name: k, value: v });
     if (report.diagnostics) p.ele('property', { name: 'diagnostics', value: report.diagnostics });
   };
@@ -28,7 +29,7 @@ export function renderJUnit(report: RunReport): string {
 
   for (const suite of report.suites) {
     const failures = suite.checks.filter((c) => c.verdict === 'fail').length;
-    const skipped = suite.checks.filter((c) => c.verdict === 'not-applicable' || c.verdict === 'environment').length;
+    const skipped = suite.checks.filter((c) => c.verdict === 'not-applicable' || c.verdict === 'environment' || c.verdict === 'waived').length;
     const el = root.ele('testsuite', {
       name: `${report.chart}.${suite.suite}`,
       tests: suite.checks.length,
@@ -61,6 +62,9 @@ export function renderJUnit(report: RunReport): string {
         tc.ele('skipped', { message: `not applicable: ${check.message ?? ''}` });
       } else if (check.verdict === 'environment') {
         tc.ele('skipped', { message: `environment: ${check.message ?? ''}` });
+      } else if (check.verdict === 'waived') {
+        // A waived failure is not a pass: skipped, with the waiver and the failure in the message.
+        tc.ele('skipped', { message: `waived: ${check.message ?? ''}` });
       }
     }
   }

@@ -1,8 +1,8 @@
 import { mask } from '../secrets.ts';
 import { formatDuration } from '../run-context.ts';
-import { type RunReport, type Verdict, VERDICT_LABEL, runFailed } from './model.ts';
+import { headline, type RunReport, suiteLabel, type Verdict, VERDICT_LABEL, runFailed } from './model.ts';
 
-const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', 'not-applicable': '➖', environment: '⚠️' };
+const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', 'not-applicable': '➖', environment: '⚠️', waived: '🟡' };
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
@@ -13,7 +13,7 @@ export function renderMarkdown(report: RunReport): string {
   const failed = runFailed(report);
   const lines: string[] = [];
   lines.push(`# gateway-smoke: ${report.chart} — ${failed ? '❌ FAILED' : '✅ PASSED'}`);
-  lines.push('');
+  lines.push('', `**${cell(headline(report))}**`, '');
   lines.push(`Target \`${report.target}\`, started ${report.startedAt}, took ${formatDuration(report.durationMs)}.`);
   if (report.error) {
     lines.push('', `**Setup failed:** ${cell(report.error)}`);
@@ -30,7 +30,7 @@ export function renderMarkdown(report: RunReport): string {
             .map((c) => `${c.name}: ${c.message ?? ''}`)
             .join('; ')
         : (s.reason ?? `${s.checks.filter((c) => c.verdict === 'pass').length}/${s.checks.length} checks passed`);
-    lines.push(`| ${report.chart} | ${s.suite} | ${ICON[s.verdict]} ${VERDICT_LABEL[s.verdict]} | ${cell(detail)} |`);
+    lines.push(`| ${report.chart} | ${s.suite} | ${ICON[s.verdict]} ${suiteLabel(s)} | ${cell(detail)} |`);
   }
   const notes = report.suites.flatMap((s) =>
     s.checks
@@ -38,6 +38,9 @@ export function renderMarkdown(report: RunReport): string {
       .map((c) => `- ${s.suite} › ${c.name}: ${VERDICT_LABEL[c.verdict]} — ${c.message ?? ''}`),
   );
   if (notes.length) lines.push('', '## Checks that did not pass', '', ...notes);
+  if (report.unusedWaivers?.length) {
+    lines.push('', '## Waivers that matched no failing check', '', ...report.unusedWaivers.map((w) => `- ${w}`));
+  }
   if (report.knownDefects.length) {
     lines.push('', '## Known defects of this chart', '', ...report.knownDefects.map((d) => `- ${d}`));
   }
@@ -53,7 +56,7 @@ export function renderMarkdown(report: RunReport): string {
 
 /** The table printed at the end of a run, for people watching a terminal. */
 export function renderConsoleTable(report: RunReport): string {
-  const rows = report.suites.map((s) => [s.suite, VERDICT_LABEL[s.verdict], s.reason ?? failureSummary(report, s.suite)]);
+  const rows = report.suites.map((s) => [s.suite, suiteLabel(s), s.reason ?? failureSummary(report, s.suite)]);
   const width = Math.max(5, ...rows.map((r) => r[0]!.length));
   const vwidth = Math.max(7, ...rows.map((r) => r[1]!.length));
   const out = [`${'suite'.padEnd(width)}  ${'verdict'.padEnd(vwidth)}  detail`];
@@ -63,7 +66,7 @@ export function renderConsoleTable(report: RunReport): string {
 
 function failureSummary(report: RunReport, suite: string): string {
   const s = report.suites.find((x) => x.suite === suite)!;
-  const failed = s.checks.filter((c) => c.verdict === 'fail');
+  const failed = s.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'waived');
   if (failed.length) return failed.map((c) => `${c.name}: ${firstLine(c.message ?? '')}`).join('; ');
   const passed = s.checks.filter((c) => c.verdict === 'pass').length;
   const env = s.checks.filter((c) => c.verdict === 'environment').length;

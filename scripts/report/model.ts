@@ -4,9 +4,10 @@ import type { PhaseRecord } from '../run-context.ts';
 /**
  * pass: every check ran and held. fail: a check ran and did not hold (blocks a release).
  * not-applicable: the chart does not promise the behaviour. environment: the machine could not
- * exercise it (named reason); neither of the last two is ever shown as a pass.
+ * exercise it (named reason); neither of the last two is ever shown as a pass. waived: the check
+ * failed, and a waiver (reason, until date) accepts that for now; never shown as a pass either.
  */
-export type Verdict = 'pass' | 'fail' | 'not-applicable' | 'environment';
+export type Verdict = 'pass' | 'fail' | 'not-applicable' | 'environment' | 'waived';
 
 export interface CheckResult {
   name: string;
@@ -21,7 +22,8 @@ export interface NetpolCell {
   from: string;
   to: string;
   expected: 'allowed' | 'denied';
-  observed: 'allowed' | 'denied' | 'inconsistent';
+  /** `not-probed`: the canary showed the CNI enforces nothing, so the cell proves nothing. */
+  observed: 'allowed' | 'denied' | 'inconsistent' | 'not-probed';
   reproduce: string;
 }
 
@@ -66,15 +68,67 @@ export interface RunReport {
   diagnostics?: string;
   /** What changed under the run and likely explains a failure (a pod replaced, a tunnel that broke). */
   findings?: string[];
+  /** Which chart and images ran (the headline says it). */
+  provenance?: { chart: string; chartOrigin?: string; images: string };
+  /** Waivers of the --waivers file that matched no failing check (reported, never silently ignored). */
+  unusedWaivers?: string[];
 }
 
-/** The suite verdict from its checks: any fail fails; all environment/na bubble up; else pass. */
+/**
+ * The suite verdict from its checks: any fail fails; a waived failure makes it `waived`; all
+ * environment/na bubble up; else pass (suiteDetail says how much of it passed).
+ */
 export function suiteVerdict(checks: CheckResult[]): Verdict {
   if (checks.some((c) => c.verdict === 'fail')) return 'fail';
+  if (checks.some((c) => c.verdict === 'waived')) return 'waived';
   if (checks.length > 0 && checks.every((c) => c.verdict === 'not-applicable')) return 'not-applicable';
   if (checks.some((c) => c.verdict === 'pass')) return 'pass';
   if (checks.some((c) => c.verdict === 'environment')) return 'environment';
   return 'fail'; // a suite that ran no check proves nothing
+}
+
+/** `pass (3 of 4; 1 environment)`: a verdict never hides the checks that did not pass. */
+export function suiteLabel(s: SuiteResult): string {
+  const label = VERDICT_LABEL[s.verdict];
+  if (s.checks.length === 0) return label;
+  const passed = s.checks.filter((c) => c.verdict === 'pass').length;
+  const others = (['fail', 'waived', 'environment', 'not-applicable'] as const)
+    .map((v) => [v, s.checks.filter((c) => c.verdict === v).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([v, n]) => `${n} ${VERDICT_LABEL[v]}`);
+  if (others.length === 0) return `${label} (${passed} of ${s.checks.length})`;
+  return `${label} (${passed} of ${s.checks.length}; ${others.join(', ')})`;
+}
+
+/** Whether a suite proved its behaviour in full (every check that applies ran and held). */
+function fullyVerified(s: SuiteResult): boolean {
+  return s.verdict === 'pass' && s.checks.every((c) => c.verdict === 'pass' || c.verdict === 'not-applicable');
+}
+
+/**
+ * The one line a release gate is read by: the verdict, how many behaviours were really proven,
+ * and which chart and images ran. `PASSED — 2 of 5 behaviours verified, 3 blocked by the
+ * environment; chart: mirror copy of …@a96d48f; images: local stand-ins`.
+ */
+export function headline(report: RunReport): string {
+  const failed = runFailed(report);
+  const n = report.suites.length;
+  const count = (pred: (s: SuiteResult) => boolean) => report.suites.filter(pred).length;
+  const parts = [`${count(fullyVerified)} of ${n} behaviours verified`];
+  const partly = count((s) => s.verdict === 'pass' && !fullyVerified(s));
+  if (partly) parts.push(`${partly} only partly`);
+  const failing = count((s) => s.verdict === 'fail');
+  if (failing) parts.push(`${failing} failed`);
+  const waived = count((s) => s.verdict === 'waived');
+  if (waived) parts.push(`${waived} failing under a waiver`);
+  const blocked = count((s) => s.verdict === 'environment');
+  if (blocked) parts.push(`${blocked} blocked by the environment`);
+  const na = count((s) => s.verdict === 'not-applicable');
+  if (na) parts.push(`${na} not applicable`);
+  const verdict = failed ? 'FAILED' : 'PASSED';
+  const what = report.error && n === 0 ? 'setup failed before any behaviour ran' : parts.join(', ');
+  const where = report.provenance ? `; chart: ${report.provenance.chart}; images: ${report.provenance.images}` : '';
+  return `${verdict} — ${what}${where}`;
 }
 
 export function runFailed(report: RunReport): boolean {
@@ -82,6 +136,7 @@ export function runFailed(report: RunReport): boolean {
 }
 
 export function hasEnvironmentGaps(report: RunReport): boolean {
+  if (report.provenance?.images === 'local stand-ins') return true;
   return report.suites.some((s) => s.verdict === 'environment' || s.checks.some((c) => c.verdict === 'environment'));
 }
 
@@ -90,4 +145,5 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
   fail: 'FAIL',
   'not-applicable': 'not applicable',
   environment: 'environment',
+  waived: 'waived',
 };

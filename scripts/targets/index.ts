@@ -1,41 +1,42 @@
+// One provisioner per run. Each owns the state of what it created and is the only thing that can
+// say what changed under the run or gather diagnostics about it: no module-level state, so two
+// runs in one process cannot see each other.
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
 import { checkTools, type ToolName } from '../tools.ts';
+import { ClusterProvisioner } from './cluster.ts';
+import { LocalProvisioner } from './local.ts';
 import type { ProvisionedTarget } from './types.ts';
-import { changesUnderTheRun, diagnoseCluster, provisionCluster } from './cluster.ts';
-import { diagnoseLocal, provisionLocal } from './local.ts';
-import { provisionUrl } from './url.ts';
+import { UrlProvisioner } from './url.ts';
 
 export interface Diagnosis {
   /** The bundle, relative to the report directory. */
   path: string;
 }
 
-/** How each target is made reachable; each returns the same Target shape. */
+/** How a target is made reachable; each returns the same Target shape. */
 export interface Provisioner {
-  tools: ToolName[];
-  provision(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget>;
+  readonly tools: readonly ToolName[];
+  provision(): Promise<ProvisionedTarget>;
   /** After the suites: what changed under the run (a replaced pod, a broken tunnel). Any finding fails the run. */
-  changes?(): Promise<string[]>;
-  /** Gathers evidence into dir before cleanup; returns what it wrote, relative to the report dir. */
-  diagnose?(plan: RunPlan, ctx: RunContext, dir: string): Promise<Diagnosis | undefined>;
+  changes(): Promise<string[]>;
+  /** Gathers evidence into dir before cleanup (also after a half-way failure); returns what it wrote. */
+  diagnose(dir: string): Promise<Diagnosis | undefined>;
 }
 
-export async function provisioner(plan: RunPlan): Promise<Provisioner> {
+export function provisioner(plan: RunPlan, ctx: RunContext): Provisioner {
   switch (plan.target) {
     case 'url':
-      return { tools: [], provision: (p) => provisionUrl(p) };
+      return new UrlProvisioner(plan);
     case 'kind':
-      // kind, helm and kubectl are built by scripts/airgap/cluster-up.sh when missing.
-      return { tools: [], provision: provisionCluster, changes: changesUnderTheRun, diagnose: diagnoseCluster };
     case 'existing':
-      return { tools: ['helm', 'kubectl'], provision: provisionCluster, changes: changesUnderTheRun, diagnose: diagnoseCluster };
+      return new ClusterProvisioner(plan, ctx);
     case 'local':
-      return { tools: [], provision: provisionLocal, diagnose: diagnoseLocal };
+      return new LocalProvisioner(plan, ctx);
   }
 }
 
 export async function preflightTools(p: Provisioner): Promise<Record<string, string>> {
-  const found = await checkTools(p.tools);
+  const found = await checkTools([...p.tools]);
   return Object.fromEntries(Object.values(found).map((t) => [t.name, `${t.version} (${t.path})`]));
 }

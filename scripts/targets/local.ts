@@ -12,42 +12,67 @@ import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
 import { mask, newSecret } from '../secrets.ts';
-import type { Diagnosis } from './index.ts';
-import type { ProvisionedTarget, Target } from './types.ts';
+import { environmentFor } from './environment.ts';
+import type { Diagnosis, Provisioner } from './index.ts';
+import type { ProvisionedTarget } from './types.ts';
 
+export class LocalProvisioner implements Provisioner {
+  readonly tools = [] as const;
+  private readonly plan: RunPlan;
+  private readonly ctx: RunContext;
+  /** Logs live in a private temp dir (they may hold keys) and are copied, masked, into diagnostics. */
+  private logDir: string | undefined;
 
-/** Logs live in a private temp dir (they may hold keys) and are copied, masked, into diagnostics. */
-let logDir: string | undefined;
+  constructor(plan: RunPlan, ctx: RunContext) {
+    this.plan = plan;
+    this.ctx = ctx;
+  }
 
-export async function provisionLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
-  try {
-    return await startLocal(plan, ctx);
-  } catch (err) {
-    // A missing install is the machine's gap, not the chart's failure: one paragraph, exit 3.
-    if (err instanceof NotInstalledError) throw new EnvironmentError(err.message);
-    throw err;
+  async provision(): Promise<ProvisionedTarget> {
+    try {
+      return await startLocal(this.plan, this.ctx, (dir) => (this.logDir = dir));
+    } catch (err) {
+      // A missing install is the machine's gap, not the chart's failure: one paragraph, exit 3.
+      if (err instanceof NotInstalledError) throw new EnvironmentError(err.message);
+      throw err;
+    }
+  }
+
+  /** Processes on loopback have no pods to be replaced under the run. */
+  async changes(): Promise<string[]> {
+    return [];
+  }
+
+  async diagnose(dir: string): Promise<Diagnosis | undefined> {
+    if (!this.logDir) return undefined;
+    await mkdir(dir, { recursive: true });
+    const files = await readdir(this.logDir).catch(() => [] as string[]);
+    for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(this.logDir, f), 'utf8')));
+    await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
+    return { path: 'diagnostics/' };
   }
 }
 
-async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTarget> {
+async function startLocal(plan: RunPlan, ctx: RunContext, setLogDir: (dir: string) => void): Promise<ProvisionedTarget> {
   const profile = plan.profile;
   const adminKey = newSecret('sk-admin');
   const providerKey = newSecret('sk-provider');
   const work = await mkdtemp(join(tmpdir(), `gs-local-${profile.name}-`));
-  logDir = join(work, 'logs');
+  const logDir = join(work, 'logs');
   await mkdir(logDir, { recursive: true });
+  setLogDir(logDir);
   ctx.defer('remove local work directory', () => rm(work, { recursive: true, force: true }));
 
   const mock = await ctx.phase('start mock provider', () => startMock({ quiet: true }));
   ctx.defer('stop mock provider', () => mock.close());
 
   const fingerprint: Record<string, string> = { 'mock provider': mock.url };
-  const environment: Target['environment'] = {};
   let baseUrl: string;
   let metricsUrl: string;
+  let prisma: string | undefined;
   if (profile.local === 'llm-proxy') {
     const gw = await ctx.phase('start llm-proxy (real, v0.1.3)', () =>
-      startLlmProxy({ mockUrl: mock.url, managementToken: adminKey, workDir: join(work, 'llm-proxy'), logFile: join(logDir!, 'llm-proxy.log') }),
+      startLlmProxy({ mockUrl: mock.url, managementToken: adminKey, workDir: join(work, 'llm-proxy'), logFile: join(logDir, 'llm-proxy.log') }),
     );
     ctx.defer('stop llm-proxy', () => gw.stop());
     baseUrl = gw.baseUrl;
@@ -56,14 +81,10 @@ async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTa
   } else {
     // Keys need Postgres through Prisma; where Prisma's engines cannot be had, keys and the
     // per-key 429s are reported as environment, with the evidence, and LiteLLM runs without a DB.
-    const prisma = await prismaBlocker();
+    prisma = await prismaBlocker();
     let databaseUrl: string | undefined;
-    if (prisma) {
-      environment.keys = prisma;
-      environment.ratelimit = prisma;
-      environment['health.postgres'] = prisma;
-    } else {
-      const pg = await ctx.phase('start PostgreSQL', () => startPostgres({ logFile: join(logDir!, 'postgres.log') }));
+    if (!prisma) {
+      const pg = await ctx.phase('start PostgreSQL', () => startPostgres({ logFile: join(logDir, 'postgres.log') }));
       ctx.defer('stop PostgreSQL', () => pg.stop());
       databaseUrl = pg.url;
     }
@@ -78,7 +99,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTa
         prometheus: true,
         ...(databaseUrl ? { databaseUrl } : {}),
         workDir: join(work, 'litellm'),
-        logFile: join(logDir!, 'litellm.log'),
+        logFile: join(logDir, 'litellm.log'),
       }),
     );
     ctx.defer('stop LiteLLM proxy', () => gw.stop());
@@ -87,7 +108,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTa
     fingerprint['gateway'] = gw.version;
   }
   // LiteLLM is routeiq's proxy but not its app: what only the app has is a stand-in limit.
-  const standIn = profile.standInLimits !== undefined;
+  const standIn = profile.localIsStandIn === true;
   return {
     target: {
       kind: 'local',
@@ -98,17 +119,9 @@ async function startLocal(plan: RunPlan, ctx: RunContext): Promise<ProvisionedTa
       metricsUrl,
       mock: { url: mock.url, providerKey },
       standIn,
-      environment,
+      environment: environmentFor(profile, { kind: 'local', standIn, prisma, adminKey: true, mock: true, controllable: [] }),
     },
     fingerprint,
+    provenance: { chart: `none (the ${profile.local} gateway software as a local process)`, images: standIn ? 'a local stand-in process' : 'the gateway software as a local process' },
   };
-}
-
-export async function diagnoseLocal(_plan: RunPlan, _ctx: RunContext, dir: string): Promise<Diagnosis | undefined> {
-  if (!logDir) return undefined;
-  await mkdir(dir, { recursive: true });
-  const files = await readdir(logDir).catch(() => [] as string[]);
-  for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(logDir, f), 'utf8')));
-  await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
-  return { path: 'diagnostics/' };
 }

@@ -17,8 +17,11 @@ export interface Target {
   model: string;
   /** Where the profile's metrics are scraped; defaults to baseUrl + capability path. */
   metricsUrl?: string;
-  /** One base URL per pod or worker, when requests must be spread to prove a shared limit. */
-  replicaUrls?: string[];
+  /**
+   * One entry per gateway pod when there are several: a tunnel pinned to that pod and the pod's IP,
+   * which the mock's journal records as the caller, so a suite can prove which replica answered.
+   */
+  replicas?: Replica[];
   /** Our mock provider, when the harness runs it: its journal testifies what the gateway sent. */
   mock?: { url: string; providerKey: string };
   /** The chart's own app is replaced by a stand-in (e.g. plain LiteLLM for routeiq). */
@@ -29,6 +32,12 @@ export interface Target {
   control?: { url: string; token: string; dependencies: string[] };
   /** Cluster facts for the netpol suite (kind/existing targets only). */
   cluster?: ClusterFacts;
+}
+
+export interface Replica {
+  url: string;
+  pod: string;
+  ip: string;
 }
 
 export interface ClusterFacts {
@@ -48,9 +57,18 @@ export interface SuiteContext {
   capabilities: Capabilities;
 }
 
-/** A provisioned target: the data for suites plus the harness-side handles. */
+/** Which chart and which images a run really exercised: the headline says it. */
+export interface Provenance {
+  chart: string;
+  chartOrigin?: 'chart-dir' | 'upstream' | 'mirror';
+  /** "the chart's own", "local stand-ins", or what else ran the app. */
+  images: string;
+}
+
+/** A provisioned target: the data for suites plus what identifies the run. */
 export interface ProvisionedTarget {
   target: Target;
   /** Extra lines for the report's run fingerprint (versions, commits, digests). */
   fingerprint: Record<string, string>;
+  provenance?: Provenance;
 }

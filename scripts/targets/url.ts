@@ -1,24 +1,46 @@
 import { registerSecret } from '../secrets.ts';
 import type { RunPlan } from '../plan.ts';
+import { environmentFor } from './environment.ts';
+import type { Diagnosis, Provisioner } from './index.ts';
 import type { ProvisionedTarget } from './types.ts';
 
 /** Someone else's running gateway (post-deploy smoke of a staging environment). */
-export async function provisionUrl(plan: RunPlan, env: NodeJS.ProcessEnv = process.env): Promise<ProvisionedTarget> {
-  const adminKey = plan.adminKeyEnv ? env[plan.adminKeyEnv] : undefined;
-  registerSecret(adminKey);
-  return {
-    target: {
-      kind: 'url',
-      chart: plan.profile.name,
-      baseUrl: plan.baseUrl!,
-      ...(adminKey ? { adminKey } : {}),
-      ...(plan.metricsUrl ? { metricsUrl: plan.metricsUrl } : {}),
-      model: plan.model,
-      standIn: false,
-      environment: adminKey
-        ? {}
-        : { keys: 'no admin credential: pass --admin-key-env NAME with the gateway admin key in that variable' },
-    },
-    fingerprint: { 'gateway url': plan.baseUrl! },
-  };
+export class UrlProvisioner implements Provisioner {
+  readonly tools = [] as const;
+  private readonly plan: RunPlan;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(plan: RunPlan, env: NodeJS.ProcessEnv = process.env) {
+    this.plan = plan;
+    this.env = env;
+  }
+
+  async provision(): Promise<ProvisionedTarget> {
+    const plan = this.plan;
+    const adminKey = plan.adminKeyEnv ? this.env[plan.adminKeyEnv] : undefined;
+    registerSecret(adminKey);
+    return {
+      target: {
+        kind: 'url',
+        chart: plan.profile.name,
+        baseUrl: plan.baseUrl!,
+        ...(adminKey ? { adminKey } : {}),
+        ...(plan.metricsUrl ? { metricsUrl: plan.metricsUrl } : {}),
+        model: plan.model,
+        standIn: false,
+        environment: environmentFor(plan.profile, { kind: 'url', standIn: false, adminKey: adminKey !== undefined, mock: false, controllable: [] }),
+      },
+      fingerprint: { 'gateway url': plan.baseUrl! },
+      provenance: { chart: `not installed by the harness (a running gateway at ${plan.baseUrl})`, images: 'whatever that gateway runs' },
+    };
+  }
+
+  /** Someone else's gateway: the harness cannot see under it. */
+  async changes(): Promise<string[]> {
+    return [];
+  }
+
+  async diagnose(): Promise<Diagnosis | undefined> {
+    return undefined;
+  }
 }

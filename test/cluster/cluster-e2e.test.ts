@@ -1,6 +1,7 @@
-// The main job for real: `npm run e2e` on a kind cluster (air-gapped build here), the llm-proxy
-// fixture chart deploying the real llm-proxy image. Run by `npm run test:cluster` (CI runs it after
-// the unit tests); the first run creates the cluster, which takes minutes with a warm build cache.
+// The main job for real: `npm run e2e` on a kind cluster (air-gapped build here), the real llm-proxy
+// chart (from the chart mirror, GATEWAY_SMOKE_CHART_MIRROR) deploying llm-proxy built here. Run by
+// `npm run test:cluster` (CI runs it after the unit tests); the first run creates the cluster,
+// which takes minutes with a warm build cache.
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ afterAll(async () => {
   await execa('bash', ['scripts/airgap/cluster-down.sh', CLUSTER], { reject: false });
 });
 
-describe('kind target, llm-proxy (real image, fixture chart)', () => {
+describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
   test('every suite runs on the cluster; only the known revocation defect fails', async () => {
     const { code, out, report } = await e2e(['--chart', 'llm-proxy', '--keep', 'always']);
     expect(report.error, out.slice(-3000)).toBeUndefined();

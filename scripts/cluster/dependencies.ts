@@ -7,7 +7,7 @@ import { type HelmEnv, helmInstall } from '../kube/helm.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunContext } from '../run-context.ts';
 import { newSecret } from '../secrets.ts';
-import { PROJECT_ROOT } from '../suite-runner.ts';
+import { PROJECT_ROOT } from '../project-root.ts';
 
 export type FixtureTarget = {
   k: Kube;
