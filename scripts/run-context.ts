@@ -40,6 +40,8 @@ export class RunContext {
   private readonly cleanups: CleanupStep[] = [];
   private readonly abort = new AbortController();
   private unwinding: Promise<void> | undefined;
+  /** Errors a phase already printed: the phases around it only point back at them. */
+  private readonly reported = new WeakSet<object>();
   /** Set by the run once the verdict is known; cleanup steps read it (--keep on-failure). */
   failed = false;
 
@@ -72,7 +74,9 @@ export class RunContext {
       record.durationMs = Date.now() - started;
       record.status = 'failed';
       record.error = mask(err instanceof Error ? err.message : String(err));
-      this.log.info(`✘ ${name} failed after ${formatDuration(record.durationMs)}: ${record.error}`);
+      const seen = typeof err === 'object' && err !== null && this.reported.has(err);
+      this.log.info(`✘ ${name} failed after ${formatDuration(record.durationMs)}${seen ? ' (cause above)' : `: ${record.error}`}`);
+      if (typeof err === 'object' && err !== null) this.reported.add(err);
       throw err;
     }
   }

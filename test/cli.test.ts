@@ -34,6 +34,21 @@ describe('cli', () => {
     }
   });
 
+  test('without network and without a chart mirror the run exits 3 in seconds, saying how to point at the chart, before any cluster', async () => {
+    const started = Date.now();
+    // A proxy that refuses connections is "no network" for git, on any machine.
+    const r = await cli(['--chart', 'llm-proxy', '--cluster-name', 'gs-never-created', '--report-dir', await mkdtemp(join(tmpdir(), 'gs-cli-'))], {
+      HTTPS_PROXY: 'http://127.0.0.1:9',
+      https_proxy: 'http://127.0.0.1:9',
+      GATEWAY_SMOKE_CHART_MIRROR: '',
+    });
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const last = r.stderr.trim().split('\n').pop()!;
+    expect(last).toMatch(/^gateway-smoke: The chart github\.com\/sofatutor\/llm-proxy\/deploy\/helm\/llm-proxy@66ec3dc could not be fetched \(.+\) and no chart mirror is set\. Point --chart-mirror \(or GATEWAY_SMOKE_CHART_MIRROR\) at a folder that holds llm-proxy\/ at that commit, or pass --chart-dir/);
+    expect(r.stderr).not.toMatch(/create kind cluster|\n\s+at /);
+  });
+
   test('a run writes junit.xml and summary.md, fails with exit 1, and leaks no secret', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gs-cli-'));
     const secret = 'sk-admin-secret-9f8e7d6c5b4a';

@@ -74,8 +74,8 @@ describe('chart dependencies', () => {
 });
 
 describe('terminal pod states', () => {
-  const pod = (reason: string, message = '', hook?: string): V1Pod => ({
-    metadata: { name: 'p-1', uid: 'u1', ...(hook ? { annotations: { 'helm.sh/hook': hook } } : {}) },
+  const pod = (reason: string, message = '', job?: string): V1Pod => ({
+    metadata: { name: 'p-1', uid: 'u1', ...(job ? { ownerReferences: [{ kind: 'Job', name: job, apiVersion: 'batch/v1', uid: 'j1' }] } : {}) },
     spec: { containers: [{ name: 'app', image: 'ghcr.io/x/app:1' }] },
     status: { containerStatuses: [{ name: 'app', image: 'ghcr.io/x/app:1', ready: false, restartCount: 0, imageID: '', state: { waiting: { reason, message } } }] },
   });
@@ -87,8 +87,8 @@ describe('terminal pod states', () => {
     expect(t.check([pod('ErrImagePull')], 0)).toBeUndefined();
     expect(t.check([pod('ErrImagePull')], 5_000)?.reason).toBe('ErrImagePull');
     const c = new TerminalTracker();
-    expect(c.check([pod('CreateContainerConfigError', 'secret "postgresql-app" not found', 'pre-install')], 0)).toBeUndefined();
-    expect(c.check([pod('CreateContainerConfigError', 'secret "postgresql-app" not found', 'pre-install')], 9_000)).toMatchObject({ hook: 'pre-install' });
+    expect(c.check([pod('CreateContainerConfigError', 'secret "postgresql-app" not found', 'migrate')], 0)).toBeUndefined();
+    expect(c.check([pod('CreateContainerConfigError', 'secret "postgresql-app" not found', 'migrate')], 9_000)).toMatchObject({ job: 'migrate' });
     expect(new TerminalTracker().check([pod('ContainerCreating')], 99_000)).toBeUndefined();
   });
 

@@ -1,6 +1,7 @@
 // The suites against REAL gateways nobody here wrote (llm-proxy v0.1.3 and LiteLLM from PyPI),
 // started as local processes: a correct gateway passes, and each deliberate misconfiguration makes
 // the suite fail with a message that names the broken behaviour.
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,24 @@ describe.skipIf(!llmProxyInstalled)('llm-proxy v0.1.3 (real)', () => {
     const r = await run(['keys'], target('llm-proxy', baseUrl, 'sk-not-the-management-token-999'), profile.capabilities);
     expect(r.get('keys')?.verdict).toBe('fail');
     expect(failures(r.get('keys'))[0]).toMatch(/the admin credential creates a key: Admin auth is broken: the management token was refused/);
+  });
+
+  test('the url target (no harness mock): the upstream-429 metrics check is environment, the rest of metrics passes, the run exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gs-url-'));
+    const r = await execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--target', 'url', '--base-url', baseUrl, '--metrics-url', metricsUrl, '--admin-key-env', 'GS_TOKEN', '--suites', 'metrics', '--report-dir', dir], {
+      reject: false,
+      env: { GS_TOKEN: token, FORCE_COLOR: '0' },
+    });
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { suites: SuiteResult[] };
+    const metrics = report.suites[0]!;
+    expect(metrics.checks.find((c) => c.name.endsWith('moved by exactly 1 for the 429'))).toMatchObject({
+      verdict: 'environment',
+      message: 'the url target has no harness mock provider, so no upstream 429 can be scripted',
+    });
+    expect(metrics.checks.filter((c) => c.verdict === 'fail'), r.stderr.slice(-2000)).toEqual([]);
+    expect(metrics.verdict).toBe('pass');
+    expect(r.stderr).toMatch(/metrics\s+pass \(3 of 4; 1 environment\)/);
+    expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
   });
 
   test('a key without a limit fails the ratelimit suite with the observed burst', async () => {

@@ -166,7 +166,7 @@ describe('GitHub workflows', () => {
     const { doc } = await load('release-gate.yml');
     const call = doc['on']['workflow_call'] as Yaml;
     expect(call['inputs']['chart']).toMatchObject({ type: 'string', required: true });
-    for (const input of ['chart-version', 'chart-dir', 'values']) expect(call['inputs'][input]).toMatchObject({ required: false });
+    for (const input of ['chart-version', 'chart-dir', 'values', 'waivers']) expect(call['inputs'][input]).toMatchObject({ required: false });
     expect(call['inputs']['target']).toMatchObject({ default: 'kind' });
     expect(call['outputs']['verdict']['value']).toBe('${{ jobs.gate.outputs.verdict }}');
     const steps = stepsOf(doc);

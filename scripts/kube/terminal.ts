@@ -2,7 +2,7 @@
 // ConfigMap, a crash loop. Seen in any pod of the namespace (Helm hook Jobs included), they end the
 // wait within seconds with the cause named once, instead of a timeout minutes later.
 import { PassThrough } from 'node:stream';
-import type { V1Pod } from '@kubernetes/client-node';
+import { BatchV1Api, type V1Pod } from '@kubernetes/client-node';
 import type { Kube } from './client.ts';
 
 export class TerminalPodState extends Error {
@@ -26,8 +26,8 @@ export interface TerminalFinding {
   reason: string;
   message: string;
   image: string;
-  /** The pod belongs to a Helm hook (e.g. a pre-install migration Job). */
-  hook?: string;
+  /** The Job that owns the pod (a Helm hook such as a pre-install migration Job, or any Job). */
+  job?: string;
 }
 
 /** Tracks when each (pod, container, reason) was first seen, so grace periods can be applied. */
@@ -44,24 +44,19 @@ export class TerminalTracker {
         const since = this.firstSeen.get(key) ?? now;
         this.firstSeen.set(key, since);
         if (now - since < GRACE_MS[w.reason]!) continue;
-        const hook = p.metadata?.annotations?.['helm.sh/hook'] ?? jobHook(p);
+        const job = p.metadata?.ownerReferences?.find((o) => o.kind === 'Job')?.name;
         return {
           pod: p.metadata?.name ?? '?',
           container: c.name,
           reason: w.reason,
           message: w.message ?? '',
           image: c.image ?? p.spec?.containers.find((x) => x.name === c.name)?.image ?? '?',
-          ...(hook ? { hook } : {}),
+          ...(job ? { job } : {}),
         };
       }
     }
     return undefined;
   }
-}
-
-function jobHook(p: V1Pod): string | undefined {
-  const owner = p.metadata?.ownerReferences?.find((o) => o.kind === 'Job');
-  return owner ? `Job/${owner.name}` : undefined;
 }
 
 /** The missing object a CreateContainerConfigError names, in the kubelet's words. */
@@ -88,6 +83,13 @@ export async function lastLogLines(k: Kube, namespace: string, pod: string, cont
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
+/** "the Helm pre-install hook Job/x" when Helm runs the Job as a hook, else "Job/x". */
+async function jobRole(k: Kube, namespace: string, job: string): Promise<string> {
+  const j = await k.kc.makeApiClient(BatchV1Api).readNamespacedJob({ name: job, namespace }).catch(() => undefined);
+  const hook = j?.metadata?.annotations?.['helm.sh/hook'];
+  return hook ? `the Helm ${hook} hook Job/${job}` : `Job/${job}`;
+}
+
 /** One sentence (plus evidence) a person can act on. `registry` says whether the image's registry answers. */
 export async function describeTerminal(
   k: Kube,
@@ -95,7 +97,7 @@ export async function describeTerminal(
   f: TerminalFinding,
   registry?: (image: string) => Promise<string>,
 ): Promise<string> {
-  const who = `${f.hook ? `the Helm hook ${f.hook}, pod ${f.pod}` : `Pod/${f.pod}`} (container ${f.container})`;
+  const who = `${f.job ? `${await jobRole(k, namespace, f.job)}, pod ${f.pod}` : `Pod/${f.pod}`} (container ${f.container})`;
   switch (f.reason) {
     case 'ErrImagePull':
     case 'ImagePullBackOff':

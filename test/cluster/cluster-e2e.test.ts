@@ -2,15 +2,20 @@
 // chart (from the chart mirror, GATEWAY_SMOKE_CHART_MIRROR) deploying llm-proxy built here. Run by
 // `npm run test:cluster` (CI runs it after the unit tests); the first run creates the cluster,
 // which takes minutes with a warm build cache.
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { RunReport } from '../../scripts/report/model.ts';
+import { probeRegistry } from '../../scripts/cluster/registry.ts';
+import { headline, type RunReport } from '../../scripts/report/model.ts';
 import { cacheDir } from '../../scripts/tools.ts';
+import { requireInCI } from '../prerequisite.ts';
 
 const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
+// The real charts come from a chart mirror on a machine that cannot reach their git hosts.
+requireInCI('a chart mirror (GATEWAY_SMOKE_CHART_MIRROR)', Boolean(process.env['GATEWAY_SMOKE_CHART_MIRROR']), 'point it at a folder holding the charts at their pinned commits (.ci/run uses ../shared/charts)');
+const dockerHub = await probeRegistry('docker.io', 3000);
 const SECRET_PATTERN = /sk-(admin|provider)-[0-9a-f]{36}/;
 
 async function e2e(args: string[]): Promise<{ code: number; out: string; report: RunReport; dir: string }> {
@@ -42,7 +47,16 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
     expect(failing(report)).toEqual(['keys: a deleted unlimited key is refused']);
     expect(code).toBe(1);
     // The run fingerprint names what was tested; phases carry durations.
-    expect(Object.keys(report.fingerprint)).toEqual(expect.arrayContaining(['kubernetes', 'helm', 'kind', 'chart source']));
+    expect(Object.keys(report.fingerprint)).toEqual(expect.arrayContaining(['kubernetes', 'helm', 'kind', 'chart source', 'app image']));
+    expect(report.fingerprint['chart source']).toMatch(/^(mirror copy of|upstream) github\.com\/sofatutor\/llm-proxy\/deploy\/helm\/llm-proxy@66ec3dc/);
+    // The real chart's disabled Bitnami dependency cannot be fetched here: dropped on a copy, and said.
+    if (report.fingerprint['chart source']!.startsWith('mirror')) expect(report.fingerprint['chart change 1']).toMatch(/^dependency postgresql 15\.5\.38 .* dropped on a temporary copy of the chart/);
+    // --images auto: the chart's own image (llm-proxy:latest on Docker Hub) cannot be pulled here.
+    if (!dockerHub.reachable) {
+      expect(report.fingerprint['app image']).toMatch(/^local stand-in \(the chart's image llm-proxy:latest cannot be pulled here: docker\.io is unreachable \(GET https:\/\/registry-1\.docker\.io\/v2\/ failed: /);
+      expect(headline(report)).toMatch(/^FAILED — 3 of 5 behaviours verified, 1 failed, 1 not applicable; chart: .*llm-proxy@66ec3dc.*; images: local stand-ins$/);
+      expect(out).toContain(headline(report));
+    }
     expect(report.phases.map((p) => p.name)).toEqual(
       expect.arrayContaining(['build and load images', 'install Postgres', 'helm install llm-proxy', 'open tunnel to the gateway']),
     );
@@ -65,10 +79,65 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
     expect(bundle).toEqual(expect.arrayContaining(['events.txt', 'pods.yaml', 'logs', 'INDEX.txt']));
     const logs = await readdir(join(dir, 'diagnostics', 'logs'));
     expect(logs.some((f) => f.includes('llm-proxy'))).toBe(true);
+    // The nodes' own logs: one kubelet log per node, even though `kind export logs` cannot run crictl here.
+    const nodes = (await readdir(join(dir, 'diagnostics', 'kind-logs'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(nodes.length).toBe(3);
+    for (const n of nodes) expect((await readFile(join(dir, 'diagnostics', 'kind-logs', n, 'kubelet.log'), 'utf8')).length, n).toBeGreaterThan(0);
     // The bundle and the reports never carry the generated admin or provider keys.
     for (const f of ['junit.xml', 'summary.md', 'report.html', 'report.json', 'diagnostics/pods.yaml', 'diagnostics/workloads.yaml']) {
       expect(await readFile(join(dir, f), 'utf8'), f).not.toMatch(SECRET_PATTERN);
     }
+  });
+});
+
+describe('kind target, waits that cannot succeed fail fast and name the cause', () => {
+  test("--images chart with an image no registry here serves: fails in seconds naming the image and the registry", async () => {
+    const { code, report, out } = await e2e(['--chart', 'llm-proxy', '--images', 'chart', '--suites', 'health', '--keep', 'always']);
+    expect(code).toBe(1);
+    const wait = report.phases.find((p) => p.name === 'wait for llm-proxy to be ready')!;
+    expect(wait.status).toBe('failed');
+    expect(wait.durationMs).toBeLessThan(30_000);
+    expect(report.error).toMatch(/^Pod\/llm-proxy-\S+ \(container llm-proxy\) cannot get its image llm-proxy:latest: (ErrImagePull|ImagePullBackOff)/);
+    expect(report.error).toMatch(/docker\.io (is unreachable from this machine|answers from this machine)/);
+    expect(report.fingerprint['app image']).toBe("the chart's own llm-proxy:latest (--images chart)");
+    // Each cause is printed once while running (outer phases point back at it), then in the verdict.
+    expect(out.split('cannot get its image llm-proxy:latest').length - 1).toBe(2);
+  });
+
+  test('a pre-install hook Job whose Secret is missing is named with its pod state, never "timed out waiting for the condition"', async () => {
+    const chart = join(await mkdtemp(join(tmpdir(), 'gs-hook-chart-')), 'llm-proxy');
+    await cp(join(process.env['GATEWAY_SMOKE_CHART_MIRROR']!, 'llm-proxy'), chart, { recursive: true });
+    // A migration-style hook, as litellm-proxy's chart has: it reads a Secret nobody created.
+    await writeFile(
+      join(chart, 'templates', 'gs-test-migration-hook.yaml'),
+      `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {{ .Release.Name }}-migrate
+  annotations:
+    helm.sh/hook: pre-install
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: {{ .Values.image.repository }}:{{ .Values.image.tag | default "latest" }}
+          imagePullPolicy: IfNotPresent
+          command: ["true"]
+          envFrom:
+            - secretRef:
+                name: gs-missing-postgresql-app
+`,
+    );
+    const started = Date.now();
+    const { code, report } = await e2e(['--chart', 'llm-proxy', '--chart-dir', chart, '--suites', 'health', '--keep', 'always']);
+    expect(code).toBe(1);
+    expect(report.error).toMatch(/^the Helm pre-install hook Job\/llm-proxy-migrate, pod llm-proxy-migrate-\S+ \(container migrate\) cannot start: CreateContainerConfigError — Secret "gs-missing-postgresql-app" is missing in namespace gs-llm-proxy-/);
+    expect(report.error).not.toMatch(/timed out waiting for the condition/);
+    const install = report.phases.find((p) => p.name === 'helm install llm-proxy')!;
+    expect(install.durationMs, `${Date.now() - started} ms in all`).toBeLessThan(45_000);
   });
 });
 
@@ -138,6 +207,37 @@ describe('kind target, failures under the run', () => {
     expect(await readFile(join(dir, 'summary.md'), 'utf8')).toMatch(/What changed under the run[\s\S]*tunnel/);
     expect(report.diagnostics).toBe('diagnostics/');
     expect(await readdir(join(dir, 'diagnostics'))).toEqual(expect.arrayContaining(['events.txt', 'pods.yaml', 'logs']));
+  });
+});
+
+describe('kind target, a CNI that enforces no NetworkPolicy', () => {
+  // kube-router is what enforces NetworkPolicy on this cluster. With its pods gone, policies created
+  // afterwards are never programmed: exactly a CNI that enforces nothing.
+  test('the canary says so (environment), the matrix is not probed, and no cell is shown as a pass', async () => {
+    const kubeconfig = join(await mkdtemp(join(tmpdir(), 'gs-kc-')), 'kubeconfig');
+    const bin = join(cacheDir(), 'airgap', 'bin');
+    await writeFile(kubeconfig, (await execa(join(bin, 'kind'), ['get', 'kubeconfig', '--name', CLUSTER])).stdout, { mode: 0o600 });
+    const kubectl = (args: string[]) => execa(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, '-n', 'kube-system', ...args]);
+    await kubectl(['patch', 'daemonset', 'kube-router', '-p', '{"spec":{"template":{"spec":{"nodeSelector":{"gateway-smoke/no-such-node":"true"}}}}}']);
+    try {
+      await kubectl(['wait', '--for=delete', 'pod', '-l', 'k8s-app=kube-router', '--timeout=120s']);
+      const { code, report, dir, out } = await e2e(['--chart', 'routeiq', '--suites', 'netpol', '--keep', 'always']);
+      const netpol = report.suites.find((s) => s.suite === 'netpol')!;
+      expect(netpol.checks.map((c) => [c.name.split(':')[0], c.verdict]), out.slice(-3000)).toEqual([
+        ['canary', 'environment'],
+        ["the chart's policy matrix holds", 'environment'],
+      ]);
+      expect(netpol.checks[0]!.message).toBe('the CNI does not enforce NetworkPolicy: a deny-all NetworkPolicy did not block client → server within 15 s');
+      expect(netpol.verdict).toBe('environment');
+      const cells = netpol.evidence?.netpolMatrix ?? [];
+      expect(cells.length).toBe(5);
+      expect(cells.every((c) => c.observed === 'not-probed')).toBe(true);
+      expect(await readFile(join(dir, 'report.html'), 'utf8')).not.toMatch(/class="np-cell np-ok"/);
+      expect(code).toBe(0);
+    } finally {
+      await kubectl(['patch', 'daemonset', 'kube-router', '--type', 'json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]']);
+      await kubectl(['rollout', 'status', 'daemonset/kube-router', '--timeout=180s']);
+    }
   });
 });
 
