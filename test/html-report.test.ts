@@ -317,6 +317,29 @@ describe('HTML report', () => {
     expect(html).toContain('Authentication Error, invalid master key &lt;***&gt;');
   });
 
+  test('a CNI that enforces nothing: no matrix cell is green; a waived check is never a pass; the headline is on the page', () => {
+    const r = failingReport();
+    const cells = [
+      { from: 'pod in another namespace', to: 'gateway :4000', expected: 'denied' as const, observed: 'not-probed' as const, reproduce: 'nc -z gw 4000' },
+      { from: 'gateway', to: 'DNS (kube-dns)', expected: 'allowed' as const, observed: 'not-probed' as const, reproduce: 'nslookup kubernetes' },
+    ];
+    const html = renderHtml({
+      ...r,
+      error: undefined,
+      suites: [
+        { suite: 'netpol', verdict: 'environment', durationMs: 1, checks: [{ name: "the chart's policy matrix holds", verdict: 'environment', durationMs: 1, message: 'the CNI does not enforce NetworkPolicy' }], evidence: { netpolMatrix: cells } },
+        { suite: 'keys', verdict: 'waived', durationMs: 1, checks: [{ name: 'a deleted unlimited key is refused', verdict: 'waived', durationMs: 1, message: 'waived until 2027-01-31: accepted — the failure: still accepted' }] },
+      ],
+      provenance: { chart: 'mirror copy of x@abc1234', images: 'local stand-ins' },
+    });
+    expect(html).not.toMatch(/class="np-cell np-ok"/);
+    expect(html.match(/not probed: CNI enforces nothing/g)).toHaveLength(2);
+    expect(html).toContain('2 cells not probed: the canary showed this cluster enforces no NetworkPolicy');
+    expect(html).toMatch(/data-suite="keys" data-verdict="waived"/);
+    expect(html).toContain('data-verdict="env"');
+    expect(html).toMatch(/id="headline">PASSED — 0 of 2 behaviours verified, 1 failing under a waiver, 1 blocked by the environment; chart: mirror copy of x@abc1234; images: local stand-ins</);
+  });
+
   test('sections without data say why', () => {
     const r = failingReport();
     const passing: RunReport = {
