@@ -30,8 +30,6 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
     const tools = await ctx.phase('preflight', () => preflightTools(p));
     Object.assign(report.fingerprint, tools);
     const provisioned = await ctx.phase(`provision ${plan.target} target`, () => p.provision());
-    Object.assign(report.fingerprint, provisioned.fingerprint);
-    if (provisioned.provenance) report.provenance = provisioned.provenance;
     report.suites = await ctx.phase(`run suites (${plan.suites.join(', ')})`, () =>
       runSuites({
         suites: plan.suites,
@@ -49,6 +47,10 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
       throw ctx.signal.reason;
     }
     report.error = mask(err instanceof Error ? err.message : String(err));
+  } finally {
+    // Also after a half-way failure: the report says what it was running when it failed.
+    Object.assign(report.fingerprint, p.fingerprint);
+    if (p.provenance) report.provenance = p.provenance;
   }
   if (report.suites.length) {
     // Results gathered while the gateway was replaced under the run prove nothing: fail, and say why.

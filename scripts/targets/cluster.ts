@@ -32,7 +32,7 @@ import type { RunContext } from '../run-context.ts';
 import { newSecret } from '../secrets.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
-import type { ProvisionedTarget } from './types.ts';
+import type { Provenance, ProvisionedTarget } from './types.ts';
 
 const MOCK_PORT = 8089;
 const READY_TIMEOUT_MS = 300_000;
@@ -52,6 +52,8 @@ export class ClusterProvisioner implements Provisioner {
   private readonly releases: string[] = [];
   private gatewayPods: PodSnapshot[] = [];
   private tunnels: Tunnel[] = [];
+  readonly fingerprint: Record<string, string> = {};
+  provenance: Provenance | undefined;
 
   constructor(plan: RunPlan, ctx: RunContext) {
     this.plan = plan;
@@ -63,7 +65,7 @@ export class ClusterProvisioner implements Provisioner {
   async provision(): Promise<ProvisionedTarget> {
     const { plan, ctx } = this;
     const profile = plan.profile;
-    const fingerprint: Record<string, string> = {};
+    const fingerprint = this.fingerprint;
     // The chart first: a chart that cannot be had fails in seconds, before a cluster is made.
     let chart = await ctx.phase('resolve chart source', () => resolveChart({ profile, chartDir: plan.chartDir, mirror: plan.chartMirror, ctx }));
 
@@ -96,8 +98,9 @@ export class ClusterProvisioner implements Provisioner {
 
     const app = await this.chooseAppImage(chart, preview);
     if (app) fingerprint['app image'] = `${app.use === 'local' ? 'local stand-in' : `the chart's own ${app.chartImage}`} (${app.why})`;
-    const images = await this.images(app);
     const standIn = app?.use === 'local';
+    this.provenance = { chart: chart.label, chartOrigin: chart.origin, images: app ? (standIn ? 'local stand-ins' : "the chart's own") : 'none of its own' };
+    const images = await this.images(app);
 
     const namespace = `gs-${profile.name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.slice(0, 60);
     this.namespace = namespace;
@@ -160,8 +163,6 @@ export class ClusterProvisioner implements Provisioner {
           mockServicePort: MOCK_PORT,
         },
       },
-      fingerprint,
-      provenance: { chart: chart.label, chartOrigin: chart.origin, images: app ? (standIn ? 'local stand-ins' : "the chart's own") : 'none of its own' },
     };
   }
 

@@ -6,7 +6,7 @@ import type { RunContext } from '../run-context.ts';
 import { checkTools, type ToolName } from '../tools.ts';
 import { ClusterProvisioner } from './cluster.ts';
 import { LocalProvisioner } from './local.ts';
-import type { ProvisionedTarget } from './types.ts';
+import type { Provenance, ProvisionedTarget } from './types.ts';
 import { UrlProvisioner } from './url.ts';
 
 export interface Diagnosis {
@@ -17,6 +17,12 @@ export interface Diagnosis {
 /** How a target is made reachable; each returns the same Target shape. */
 export interface Provisioner {
   readonly tools: readonly ToolName[];
+  /**
+   * What identifies the run (versions, chart source, images), filled in as provisioning learns it,
+   * so a run that fails half-way still reports what it was running.
+   */
+  readonly fingerprint: Record<string, string>;
+  readonly provenance: Provenance | undefined;
   provision(): Promise<ProvisionedTarget>;
   /** After the suites: what changed under the run (a replaced pod, a broken tunnel). Any finding fails the run. */
   changes(): Promise<string[]>;

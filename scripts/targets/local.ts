@@ -14,7 +14,7 @@ import type { RunContext } from '../run-context.ts';
 import { mask, newSecret } from '../secrets.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
-import type { ProvisionedTarget } from './types.ts';
+import type { Provenance, ProvisionedTarget } from './types.ts';
 
 export class LocalProvisioner implements Provisioner {
   readonly tools = [] as const;
@@ -22,6 +22,8 @@ export class LocalProvisioner implements Provisioner {
   private readonly ctx: RunContext;
   /** Logs live in a private temp dir (they may hold keys) and are copied, masked, into diagnostics. */
   private logDir: string | undefined;
+  readonly fingerprint: Record<string, string> = {};
+  provenance: Provenance | undefined;
 
   constructor(plan: RunPlan, ctx: RunContext) {
     this.plan = plan;
@@ -30,7 +32,12 @@ export class LocalProvisioner implements Provisioner {
 
   async provision(): Promise<ProvisionedTarget> {
     try {
-      return await startLocal(this.plan, this.ctx, (dir) => (this.logDir = dir));
+      const profile = this.plan.profile;
+      this.provenance = {
+        chart: `none (the ${profile.local} gateway software as a local process)`,
+        images: profile.localIsStandIn ? 'a local stand-in process' : 'the gateway software as a local process',
+      };
+      return await startLocal(this.plan, this.ctx, this.fingerprint, (dir) => (this.logDir = dir));
     } catch (err) {
       // A missing install is the machine's gap, not the chart's failure: one paragraph, exit 3.
       if (err instanceof NotInstalledError) throw new EnvironmentError(err.message);
@@ -53,7 +60,7 @@ export class LocalProvisioner implements Provisioner {
   }
 }
 
-async function startLocal(plan: RunPlan, ctx: RunContext, setLogDir: (dir: string) => void): Promise<ProvisionedTarget> {
+async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<string, string>, setLogDir: (dir: string) => void): Promise<ProvisionedTarget> {
   const profile = plan.profile;
   const adminKey = newSecret('sk-admin');
   const providerKey = newSecret('sk-provider');
@@ -66,7 +73,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext, setLogDir: (dir: strin
   const mock = await ctx.phase('start mock provider', () => startMock({ quiet: true }));
   ctx.defer('stop mock provider', () => mock.close());
 
-  const fingerprint: Record<string, string> = { 'mock provider': mock.url };
+  fingerprint['mock provider'] = mock.url;
   let baseUrl: string;
   let metricsUrl: string;
   let prisma: string | undefined;
@@ -121,7 +128,5 @@ async function startLocal(plan: RunPlan, ctx: RunContext, setLogDir: (dir: strin
       standIn,
       environment: environmentFor(profile, { kind: 'local', standIn, prisma, adminKey: true, mock: true, controllable: [] }),
     },
-    fingerprint,
-    provenance: { chart: `none (the ${profile.local} gateway software as a local process)`, images: standIn ? 'a local stand-in process' : 'the gateway software as a local process' },
   };
 }

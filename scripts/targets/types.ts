@@ -65,10 +65,7 @@ export interface Provenance {
   images: string;
 }
 
-/** A provisioned target: the data for suites plus what identifies the run. */
+/** A provisioned target: the data the suites get. */
 export interface ProvisionedTarget {
   target: Target;
-  /** Extra lines for the report's run fingerprint (versions, commits, digests). */
-  fingerprint: Record<string, string>;
-  provenance?: Provenance;
 }

@@ -90,6 +90,23 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
   });
 });
 
+describe('the main job: npm run e2e on its default chart (routeiq)', () => {
+  test('the real routeiq chart on the LiteLLM stand-in: NetworkPolicy and metrics proven, the headline says what was not', async () => {
+    const { code, report, out } = await e2e(['--keep', 'always']);
+    expect(report.chart).toBe('routeiq');
+    expect(report.error, out.slice(-3000)).toBeUndefined();
+    const v = Object.fromEntries(report.suites.map((s) => [s.suite, s.verdict]));
+    expect(v['netpol'], out.slice(-3000)).toBe('pass');
+    expect(v['metrics'], out.slice(-3000)).toBe('pass');
+    // RouteIQ's own /_health/* exist only in its own image, which cannot be had here.
+    expect(report.suites.find((s) => s.suite === 'health')!.reason).toMatch(/^routeiq app image unavailable/);
+    expect(report.fingerprint['chart source']).toMatch(/routeiq-gateway@a96d48f/);
+    expect(headline(report)).toMatch(/^PASSED — \d of 5 behaviours verified, .*; chart: (mirror copy of|upstream) github\.com\/baladithyab\/litellm-llm-router\/deploy\/charts\/routeiq-gateway@a96d48f.*; images: local stand-ins$/);
+    expect(out).toContain(headline(report));
+    expect(code).toBe(0);
+  });
+});
+
 describe('kind target, waits that cannot succeed fail fast and name the cause', () => {
   test("--images chart with an image no registry here serves: fails in seconds naming the image and the registry", async () => {
     const { code, report, out } = await e2e(['--chart', 'llm-proxy', '--images', 'chart', '--suites', 'health', '--keep', 'always']);
