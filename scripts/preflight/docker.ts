@@ -100,8 +100,9 @@ export async function gatherDockerFacts(clusterName: string, env: NodeJS.Process
   const skipHostPrep = (env['SKIP_HOST_PREP'] ?? '') !== '';
   let probe: { answers: boolean; said?: string } = dockerPath ? await dockerAnswers(dockerPath, env) : { answers: false };
   const dockerdPid = probe.answers ? undefined : await runningDockerd();
-  if (dockerPath && !probe.answers && dockerdPid !== undefined) {
-    // A daemon that is just starting answers within seconds; give it those before calling it stuck.
+  if (dockerPath && !probe.answers && dockerdPid !== undefined && root && !skipHostPrep) {
+    // The one verdict that hangs on it (host-prep.sh would wait for this dockerd): a daemon that is
+    // just starting answers within seconds, so give it those before calling it stuck.
     for (let i = 0; i < 5 && !probe.answers; i++) {
       await new Promise((r) => setTimeout(r, 1000));
       probe = await dockerAnswers(dockerPath, env);
