@@ -1,11 +1,12 @@
 // The shape of a --waivers file: a YAML list of {check, reason, until}. Only the file's shape is
-// checked here (what a waiver does to a verdict lives with the verdict); every mistake is named with
+// checked here (what a waiver does to a verdict is scripts/waivers.ts); every mistake is named with
 // its entry, line and field, all of them in one message, so one edit fixes the file.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError } from './errors.ts';
+import { SUITES } from './profiles/types.ts';
 
 export interface Waiver {
-  /** The check it waives, as the report names it. */
+  /** The check it waives, exactly as the reports print it: `<suite> > <check name>`. */
   check: string;
   /** Why, in the words the report will show next to the waived check. */
   reason: string;
@@ -14,7 +15,17 @@ export interface Waiver {
 }
 
 const FIELDS = ['check', 'reason', 'until'] as const satisfies readonly (keyof Waiver)[];
-const SHAPE = 'a YAML list of entries, each with check, reason and until (YYYY-MM-DD)';
+const SHAPE =
+  'a YAML list of entries, each with check (as the reports print it: <suite> > <check name>), reason and until (YYYY-MM-DD), ' +
+  'like `- {check: "keys > a deleted unlimited key is refused", reason: "accepted until the upstream fix", until: 2027-01-31}`';
+
+/** Why a check name cannot match any check the reports print, or undefined when it can. */
+function badCheck(check: string): string | undefined {
+  const m = /^(\S+) > \S/.exec(check);
+  if (!m) return 'not written <suite> > <check name>';
+  if (!(SUITES as readonly string[]).includes(m[1]!)) return `names the suite "${m[1]}", not one of ${SUITES.join(', ')}`;
+  return undefined;
+}
 
 /** A real calendar day in YYYY-MM-DD (2025-02-30 is not one). */
 export function isCalendarDate(text: string): boolean {
@@ -71,6 +82,11 @@ export function parseWaivers(text: string, file: string): Waiver[] {
       if (typeof value !== 'string' || value.trim() === '') {
         const what = describeNode(pair.value as Node | null);
         problems.push(`${at(field)} is ${what}${what === 'empty' ? '' : ', not text'}`);
+        continue;
+      }
+      const wrong = field === 'check' ? badCheck(value.trim()) : undefined;
+      if (wrong) {
+        problems.push(`${at('check')} is "${value}", ${wrong}`);
         continue;
       }
       found[field] = value.trim();
