@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, oneParagraph, UserError } from './errors.ts';
 import { buildPlan, KEEP_POLICIES, type RawOptions } from './plan.ts';
+import { preflight, preflightInput } from './preflight.ts';
+import { provisioner } from './targets/index.ts';
 import { DEFAULT_CHART, PROFILES } from './profiles/index.ts';
 import { SUITES } from './profiles/types.ts';
 import { hasEnvironmentGaps, headline, runFailed } from './report/model.ts';
@@ -84,8 +86,11 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const plan = await buildPlan(raw);
+  const draft = await buildPlan(raw);
   const ctx = new RunContext();
+  // Every input is checked before anything is created; all problems in one paragraph, exit 2 or 3.
+  const { waivers } = await preflight(preflightInput(draft, provisioner(draft, ctx).tools));
+  const plan = { ...draft, waivers };
 
   let interrupted = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,11 +1,10 @@
-import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from './errors.ts';
 import { chartNames, getProfile } from './profiles/index.ts';
 import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
 import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
 import { IMAGES_MODES, type ImagesMode } from './cluster/app-image.ts';
-import { readWaivers, type Waiver } from './waivers.ts';
+import type { Waiver } from './waivers.ts';
 
 export type KeepPolicy = 'on-failure' | 'always' | 'never';
 export const KEEP_POLICIES: readonly KeepPolicy[] = ['on-failure', 'always', 'never'];
@@ -78,16 +77,6 @@ export function parseSuites(value: string): SuiteName[] {
   return SUITES.filter((s) => names.includes(s));
 }
 
-async function readable(path: string, flag: string, what: string): Promise<string> {
-  const full = resolve(path);
-  try {
-    await access(full, constants.R_OK);
-  } catch {
-    throw new UserError(`${flag} points at ${full}, which does not exist or cannot be read. Give the path of ${what}.`);
-  }
-  return full;
-}
-
 export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunPlan> {
   const profile = getProfile(raw.chart);
   const target = oneOf('--target', raw.target, TARGET_KINDS);
@@ -105,16 +94,15 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
     images: oneOf('--images', raw.images ?? 'auto', IMAGES_MODES),
     waivers: [],
   };
+  // Files and folders are only resolved here: the preflight (scripts/preflight.ts) checks what they
+  // hold, all of them at once, and parses the waivers into plan.waivers.
   const mirror = raw.chartMirror ?? env['GATEWAY_SMOKE_CHART_MIRROR'];
-  if (mirror) plan.chartMirror = await readable(mirror, raw.chartMirror ? '--chart-mirror' : 'GATEWAY_SMOKE_CHART_MIRROR', 'a folder of chart folders');
+  if (mirror) plan.chartMirror = resolve(mirror);
   const engines = raw.prismaEngines ?? env['GATEWAY_SMOKE_PRISMA_ENGINES'];
-  if (engines) plan.prismaEngines = await readable(engines, raw.prismaEngines ? '--prisma-engines' : 'GATEWAY_SMOKE_PRISMA_ENGINES', "a folder with Prisma's query-engine and schema-engine");
-  if (raw.waivers) {
-    plan.waiversFile = await readable(raw.waivers, '--waivers', 'a YAML waivers file');
-    plan.waivers = await readWaivers(plan.waiversFile);
-  }
-  if (raw.values) plan.valuesFile = await readable(raw.values, '--values', 'a YAML values file');
-  if (raw.chartDir) plan.chartDir = await readable(raw.chartDir, '--chart-dir', 'a local chart checkout');
+  if (engines) plan.prismaEngines = resolve(engines);
+  if (raw.waivers) plan.waiversFile = resolve(raw.waivers);
+  if (raw.values) plan.valuesFile = resolve(raw.values);
+  if (raw.chartDir) plan.chartDir = resolve(raw.chartDir);
   if (raw.context) plan.kubeContext = raw.context;
 
   if (target === 'url') {

@@ -1,6 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { UserError } from '../scripts/errors.ts';
 import { buildPlan, parseSuites, type RawOptions } from '../scripts/plan.ts';
@@ -42,15 +40,24 @@ describe('run plan from flags', () => {
     expect((await planError({ keep: 'sometimes' })).message).toMatch(/on-failure, always, never/);
   });
 
-  test('an unreadable values file is refused with its path', async () => {
-    const err = await planError({ values: '/no/such/values.yaml' });
-    expect(err.message).toMatch(/--values points at \/no\/such\/values.yaml/);
+  test('file and folder flags are resolved to absolute paths; what they hold is the preflight\'s to check', async () => {
+    const plan = await buildPlan(
+      { ...base, values: 'no/such/values.yaml', chartDir: 'charts/x', waivers: 'w.yaml', chartMirror: 'mirror', prismaEngines: 'engines' },
+      { GATEWAY_SMOKE_CHART_MIRROR: '/ignored/when/the/flag/is/given' },
+    );
+    expect(plan).toMatchObject({
+      valuesFile: resolve('no/such/values.yaml'),
+      chartDir: resolve('charts/x'),
+      waiversFile: resolve('w.yaml'),
+      chartMirror: resolve('mirror'),
+      prismaEngines: resolve('engines'),
+      waivers: [],
+    });
   });
 
-  test('a readable values file is accepted', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gs-plan-'));
-    await writeFile(join(dir, 'v.yaml'), 'replicaCount: 1\n');
-    expect((await buildPlan({ ...base, values: join(dir, 'v.yaml') }, {})).valuesFile).toBe(join(dir, 'v.yaml'));
+  test('the mirror and engines folders come from their environment variables when no flag names them', async () => {
+    const plan = await buildPlan(base, { GATEWAY_SMOKE_CHART_MIRROR: '/srv/charts', GATEWAY_SMOKE_PRISMA_ENGINES: '/srv/engines' });
+    expect(plan).toMatchObject({ chartMirror: '/srv/charts', prismaEngines: '/srv/engines' });
   });
 
   test('the url target needs a base url and a set admin-key variable', async () => {

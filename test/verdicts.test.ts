@@ -84,10 +84,10 @@ describe('waivers', () => {
   });
 
   test.each([
-    ['not a list', 'check: x', /is not a list/],
+    ['not a list', 'check: x', /not a list/],
     ['no suite prefix', '- {check: "just a name", reason: r, until: 2027-01-01}', /<suite> > <check name>/],
-    ['no reason', '- {check: "keys > x", until: 2027-01-01}', /without a reason/],
-    ['a bad date', '- {check: "keys > x", reason: r, until: soon}', /until is not a date/],
+    ['no reason', '- {check: "keys > x", until: 2027-01-01}', /has no "reason"/],
+    ['a bad date', '- {check: "keys > x", reason: r, until: soon}', /"until" \(line 1\) is "soon", not a calendar date/],
   ])('a waivers file with %s is refused with one paragraph naming the file', (_what, text, why) => {
     expect(() => parseWaivers(text, '/tmp/w.yaml')).toThrow(why);
     expect(() => parseWaivers(text, '/tmp/w.yaml')).toThrow(/\/tmp\/w\.yaml/);

@@ -1,5 +1,13 @@
 // One place that turns a kubeconfig (+ context) into the API clients the harness uses.
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { AppsV1Api, CoreV1Api, Exec, KubeConfig, Log, PortForward, Watch } from '@kubernetes/client-node';
+
+/** The kubeconfig `--target existing` reads: the first file in $KUBECONFIG, else ~/.kube/config. */
+export function kubeconfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const first = (env['KUBECONFIG'] ?? '').split(delimiter).find(Boolean);
+  return first ?? join(env['HOME'] || homedir(), '.kube', 'config');
+}
 
 export interface Kube {
   kc: KubeConfig;

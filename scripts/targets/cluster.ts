@@ -3,7 +3,6 @@
 // and what the diagnostics bundle holds. The steps themselves live in scripts/cluster/, one concern
 // per file; this file only orders them.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { execa } from 'execa';
 import { VersionApi } from '@kubernetes/client-node';
 import { chartImageRef, decideAppImage, type AppImageChoice } from '../cluster/app-image.ts';
@@ -18,7 +17,7 @@ import { probeRegistry, registryOf } from '../cluster/registry.ts';
 import { openTunnels } from '../cluster/tunnels.ts';
 import { effectiveValues, type Values } from '../cluster/values.ts';
 import { type ImageName, listImages } from '../images/index.ts';
-import { type Kube, kube } from '../kube/client.ts';
+import { type Kube, kube, kubeconfigPath } from '../kube/client.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
 import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
@@ -79,7 +78,7 @@ export class ClusterProvisioner implements Provisioner {
       fingerprint['kind'] = (await execa(this.kind.kindBin, ['version'])).stdout.trim();
       if (this.kind.created) fingerprint['cluster kit'] = kit.describe;
     } else {
-      kubeconfig = process.env['KUBECONFIG']?.split(':')[0] ?? join(process.env['HOME'] ?? '', '.kube/config');
+      kubeconfig = kubeconfigPath(); // the file the preflight checked the context in
       context = plan.kubeContext;
     }
     const helmBin = await requireTool('helm');
