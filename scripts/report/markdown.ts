@@ -68,9 +68,10 @@ function failureSummary(report: RunReport, suite: string): string {
   const s = report.suites.find((x) => x.suite === suite)!;
   const failed = s.checks.filter((c) => c.verdict === 'fail' || c.verdict === 'waived');
   if (failed.length) return failed.map((c) => `${c.name}: ${firstLine(c.message ?? '')}`).join('; ');
-  const passed = s.checks.filter((c) => c.verdict === 'pass').length;
-  const env = s.checks.filter((c) => c.verdict === 'environment').length;
-  return `${passed}/${s.checks.length} checks passed${env ? `, ${env} blocked by the environment` : ''}`;
+  // The label already counts them; the detail says which checks did not pass, and why.
+  const gaps = s.checks.filter((c) => c.verdict !== 'pass');
+  if (gaps.length) return gaps.map((c) => `${c.name} (${VERDICT_LABEL[c.verdict]}): ${firstLine(c.message ?? '')}`).join('; ');
+  return 'every check passed';
 }
 
 function firstLine(text: string): string {
