@@ -10,11 +10,20 @@ const LIST = join(REPO_ROOT, 'scripts/images/list-images.sh');
 const BUILD = join(REPO_ROOT, 'scripts/images/build-images.sh');
 
 describe('list-images.sh', () => {
-  test('one ref per line: the images pods run, local names, no latest tag', async () => {
+  test('one ref per line: the images pods run, local names (upstream names for the AI Gateway stack), no latest tag', async () => {
     const { stdout } = await execa('bash', [LIST]);
     const lines = stdout.split('\n');
     expect(lines).toHaveLength(CLUSTER_IMAGE_NAMES.length);
-    for (const l of lines) expect(l).toMatch(/^gateway-smoke\/[a-z-]+:[A-Za-z0-9._-]+$/);
+    const upstream = lines.filter((l) => l.startsWith('docker.io/envoyproxy/'));
+    for (const l of lines.filter((x) => !upstream.includes(x))) expect(l).toMatch(/^gateway-smoke\/[a-z-]+:[A-Za-z0-9._-]+$/);
+    // exactly what Envoy Gateway v1.8.2 runs by default (Envoy) and what our overrides name
+    expect(upstream).toEqual([
+      'docker.io/envoyproxy/envoy:distroless-v1.38.3',
+      'docker.io/envoyproxy/gateway:v1.8.2',
+      'docker.io/envoyproxy/ai-gateway-controller:v1.0.0',
+      'docker.io/envoyproxy/ai-gateway-extproc:v1.0.0',
+      'docker.io/envoyproxy/ratelimit:3fb70258',
+    ]);
     expect(lines.some((l) => l.endsWith(':latest'))).toBe(false);
     expect(lines.find((l) => l.startsWith('gateway-smoke/mock:'))).toMatch(/^gateway-smoke\/mock:[0-9a-f]{12}$/);
     expect(lines).toContain('gateway-smoke/llm-proxy:v0.1.3');
@@ -30,7 +39,7 @@ describe('list-images.sh', () => {
   test('an unknown name is an error that lists the known ones', async () => {
     const r = await execa('bash', [LIST, '--only', 'nginx'], { reject: false });
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/unknown image 'nginx' \(known: base mock llm-proxy litellm postgres redis probe\)/);
+    expect(r.stderr).toMatch(/unknown image 'nginx' \(known: base mock llm-proxy litellm postgres redis probe envoy envoy-gateway ai-gateway-controller ai-gateway-extproc ratelimit\)/);
   });
 
   describe('the mock tag follows mock/*.ts', () => {

