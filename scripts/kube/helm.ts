@@ -39,6 +39,10 @@ export interface InstallOptions {
   timeoutMs: number;
   /** helm --wait: off by default, the harness watches readiness itself to explain failures. */
   wait?: boolean;
+  /** helm --skip-crds: the CRDs were applied (server-side) beforehand. */
+  skipCrds?: boolean;
+  /** helm --post-renderer: an executable that reads the rendered YAML on stdin and writes it back. */
+  postRenderer?: { command: string; args?: string[] };
   signal?: AbortSignal;
 }
 
@@ -55,6 +59,11 @@ export async function helmInstall(env: HelmEnv, o: InstallOptions): Promise<void
     for (const f of [...files, ...(o.valuesFiles ?? [])]) args.push('--values', f);
     args.push('--timeout', `${Math.ceil(o.timeoutMs / 1000)}s`);
     if (o.wait) args.push('--wait');
+    if (o.skipCrds) args.push('--skip-crds');
+    if (o.postRenderer) {
+      args.push('--post-renderer', o.postRenderer.command);
+      for (const a of o.postRenderer.args ?? []) args.push('--post-renderer-args', a);
+    }
     await helm(env, args, { timeoutMs: o.timeoutMs + 30_000, ...(o.signal ? { signal: o.signal } : {}) });
   } finally {
     await rm(dir, { recursive: true, force: true });
