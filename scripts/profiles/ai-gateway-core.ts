@@ -1,4 +1,42 @@
-import type { ChartProfile } from './types.ts';
+import type { ChartProfile, MockWiring } from './types.ts';
+
+// ADORSYS-GIS/ai-helm at 17c254d: ai-gateway-core (GatewayClass, Gateway, EnvoyProxy,
+// ClientTrafficPolicy) plus models (Backends, AIServiceBackends, BackendSecurityPolicies,
+// BackendTLSPolicies, AIGatewayRoutes, one BackendTrafficPolicy with the global rate limit).
+const GATEWAY = 'ai-gateway';
+const PROVIDER_SECRET = 'mock-api-key';
+const LIMIT = 3;
+
+/** Every key of a values map set to null: helm merges maps, so a chart's defaults go only this way. */
+function nulled(defaults: unknown): Record<string, null> {
+  return Object.fromEntries(Object.keys(typeof defaults === 'object' && defaults ? defaults : {}).map((k) => [k, null]));
+}
+
+function modelsValues(w: MockWiring, defaults: Record<string, unknown>): Record<string, unknown> {
+  const mock = new URL(w.mockUrl);
+  const backend = (n: string) => ({
+    schema: 'OpenAI',
+    prefix: '/v1',
+    fqdn: { hostname: mock.hostname, port: Number(mock.port || 80) },
+    securityType: 'APIKey',
+    secretRef: { name: PROVIDER_SECRET },
+    tlsHostname: mock.hostname,
+    resourceName: `mock-backend-${n}`,
+  });
+  return {
+    gatewayRef: { name: GATEWAY },
+    // each route needs two enabled backends or the chart refuses to render
+    backends: { ...nulled(defaults['backends']), 'mock-01': backend('01'), 'mock-02': backend('02') },
+    models: {
+      ...nulled(defaults['models']),
+      [w.model]: {
+        // an integer: the chart's default renders 3e+06, which the CRD's int32 schema refuses
+        envoyRateLimit: { requests: LIMIT, unit: 'Minute' },
+        backends: { 'mock-01': { ref: 'mock-01', priority: 0 }, 'mock-02': { ref: 'mock-02', priority: 1 } },
+      },
+    },
+  };
+}
 
 export const aiGatewayCore: ChartProfile = {
   name: 'ai-gateway-core',
@@ -11,19 +49,51 @@ export const aiGatewayCore: ChartProfile = {
     chartName: 'ai-gateway-core',
     version: '0.1.0',
   },
-  service: { nameSuffix: 'ai-gateway', port: 80 },
-  needs: ['gateway-api-crds', 'envoy-gateway', 'redis'],
-  values: () => ({ tls: { enabled: false } }),
+  // unused: the run reaches the Gateway's Envoy Service (`gateway`), which Envoy Gateway creates
+  service: { nameSuffix: GATEWAY, port: 80 },
+  gateway: { name: GATEWAY, listenerPort: 80 },
+  needs: ['envoy-ai-gateway'],
+  providerKeySecret: { name: PROVIDER_SECRET, key: 'apiKey' },
+  values: (w) => ({
+    // the chart's `namespace` wins over helm's -n, and models uses the release namespace: both the run's
+    ...(w.namespace ? { namespace: w.namespace } : {}),
+    // cluster-scoped: one per run, so runs (and a kept failed run) never fight over it
+    ...(w.namespace ? { gatewayClass: { name: w.namespace } } : {}),
+    // tls.enabled=false still keeps the HTTPS listener and its certificate: listeners replaced
+    tls: { enabled: false },
+    gateway: { name: GATEWAY, listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] },
+    // its default points OTEL at a collector that does not exist here
+    gatewayConfig: { enabled: false },
+    // LoadBalancer never gets an address on kind; the run goes through a tunnel anyway
+    envoyProxy: { provider: { kubernetes: { envoyService: { type: 'ClusterIP' } } } },
+    // Envoy Gateway suppresses x-envoy-ratelimited unless the listener enables Envoy headers
+    clientTrafficPolicy: { headers: { enableEnvoyHeaders: true } },
+  }),
+  companions: [{ name: 'models', path: 'charts/models', values: modelsValues }],
+  workarounds: [
+    {
+      chart: 'models',
+      dropKinds: ['BackendTLSPolicy'],
+      defect:
+        'the models chart renders a BackendTLSPolicy (validation: wellKnownCACertificates System) for every backend, with no ' +
+        'way to turn it off, so Envoy speaks TLS to a plain-HTTP backend and every completion fails with 503; no Kubernetes ' +
+        'status says so (only Envoy’s ssl.connection_error stats and access log)',
+    },
+  ],
   capabilities: {
-    health: { notApplicable: 'the chart has no app probes; readiness is the Gateway Programmed condition' },
+    health: {
+      flavour: 'gateway-api',
+      noAppProbe: 'the chart deploys no app of its own (Gateway API objects served by Envoy Gateway), so it has no liveness or readiness probe',
+    },
     keys: { notApplicable: 'clients are anonymous; upstream credentials come from a BackendSecurityPolicy' },
-    ratelimit: { flavour: 'envoy-global', limit: 3, userHeader: 'x-user-id', sharedAcrossReplicas: true },
+    ratelimit: { flavour: 'envoy-global', limit: LIMIT, userHeader: 'x-user-id', sharedAcrossReplicas: true },
     metrics: {
       path: '/metrics',
       requestsCounter: 'gen_ai_server_request_duration_seconds_count',
-      mustExist: ['gen_ai_client_token_usage_token_sum'],
+      mustExist: ['gen_ai_client_token_usage_sum', 'gen_ai_client_token_usage_count'],
+      tokenUsage: { family: 'gen_ai_client_token_usage', typeLabel: 'gen_ai_token_type', input: 'input', output: 'output' },
       needsAuth: false,
     },
-    netpol: { notApplicable: 'the ai-gateway-core chart ships no NetworkPolicy on main' },
+    netpol: { notApplicable: 'neither ai-gateway-core nor models ships a NetworkPolicy at 17c254d' },
   },
 };

@@ -35,6 +35,16 @@ export interface HealthCapability {
   readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string }[];
 }
 
+/**
+ * A chart with no app of its own (Gateway API objects served by a controller's Envoy): healthy
+ * means the Gateway is Programmed, its Envoy Deployment available, and a completion goes through.
+ */
+export interface GatewayHealthCapability {
+  flavour: 'gateway-api';
+  /** Why there is no liveness/readiness probe to call, as the report states it. */
+  noAppProbe: string;
+}
+
 export type KeyApi =
   | { flavour: 'litellm'; generatePath: '/key/generate'; deletePath: '/key/delete' }
   | { flavour: 'llm-proxy' };
@@ -70,6 +80,11 @@ export type RateLimitCapability = KeyLimitOverride & (
 
 export interface MetricsCapability {
   path: string;
+  /**
+   * Token usage histogram (`<family>_sum` per token type label): after traffic its sums must have
+   * moved by exactly the usage the mock reported in the responses.
+   */
+  tokenUsage?: { family: string; typeLabel: string; input: string; output: string };
   /** Counter that counts every proxied request, and what one successful request adds. */
   requestsCounter: string;
   /** Counter that counts failed requests (the 429 in the metrics suite lands here). */
@@ -91,7 +106,7 @@ export interface NetpolCapability {
 }
 
 export interface Capabilities {
-  health: HealthCapability | NotApplicable;
+  health: HealthCapability | GatewayHealthCapability | NotApplicable;
   keys: KeyApi | NotApplicable;
   ratelimit: RateLimitCapability | NotApplicable;
   metrics: MetricsCapability | NotApplicable;
@@ -129,6 +144,37 @@ export interface MockWiring {
   model: string;
   /** Postgres the harness installed for this run (the profile's `installs`), as a DATABASE_URL. */
   databaseUrl?: string;
+  /** The run namespace, for charts whose values name it (their `namespace` wins over helm's -n). */
+  namespace?: string;
+}
+
+/** A second chart installed after the main one, from the same repository (e.g. ai-helm's models). */
+export interface CompanionChart {
+  /** Release name. */
+  name: string;
+  /** Path in the repository; on disk it is found beside the main chart, as in the repository. */
+  path: string;
+  /** Values; `defaults` is the chart's own values.yaml, so a profile can null what helm would merge in. */
+  values(wiring: MockWiring, defaults: Record<string, unknown>): Record<string, unknown>;
+}
+
+/**
+ * A defect in a chart the harness works around, only because the profile declares it: the
+ * documents of `dropKinds` are removed from `chart`'s rendering by a Helm post-renderer
+ * (scripts/helm/drop-kinds.ts), and the report names every object removed.
+ */
+export interface Workaround {
+  /** The release it applies to (the main chart's profile name or a companion's name). */
+  chart: string;
+  dropKinds: string[];
+  /** The defect, as the report states it. */
+  defect: string;
+}
+
+/** The Gateway a Gateway-API chart creates; its Envoy Service (made by the controller) is the way in. */
+export interface GatewayRef {
+  name: string;
+  listenerPort: number;
 }
 
 export interface ChartProfile {
@@ -137,8 +183,15 @@ export interface ChartProfile {
   source: ChartSource;
   /** The release's main Service and its port, for tunnels and in-cluster probes. */
   service: { nameSuffix: string; port: number };
-  /** What must run in the cluster before the chart. */
-  needs: ('postgres' | 'redis' | 'gateway-api-crds' | 'envoy-gateway' | 'cnpg-operator')[];
+  /** What must run in the cluster before the chart (`envoy-ai-gateway`: CRDs, Redis, Envoy Gateway, AI Gateway, once per cluster). */
+  needs: ('postgres' | 'redis' | 'gateway-api-crds' | 'envoy-gateway' | 'cnpg-operator' | 'envoy-ai-gateway')[];
+  /** Charts installed after this one into the run namespace. */
+  companions?: CompanionChart[];
+  workarounds?: Workaround[];
+  /** The chart reads the upstream provider key from a Secret the harness creates in the run namespace. */
+  providerKeySecret?: { name: string; key: string };
+  /** Set for charts that create a Gateway: the run reaches the Gateway's Envoy Service instead of `service`. */
+  gateway?: GatewayRef;
   /**
    * What the harness installs in the run namespace before the chart on a cluster target (from
    * fixtures/charts, images built here); values() then gets its address (e.g. `databaseUrl`).

@@ -135,7 +135,7 @@ export class ClusterProvisioner implements Provisioner {
     );
 
     const svc = await findService(k, namespace, release, profile);
-    const probePath = isNotApplicable(profile.capabilities.health) ? '/' : profile.capabilities.health.live.path;
+    const probePath = 'live' in profile.capabilities.health ? profile.capabilities.health.live.path : '/';
     const tunnels = await openTunnels({ k, ctx, namespace, gateway: { service: svc, port: profile.service.port, probePath }, mock: { service: mockService, port: MOCK_PORT } });
     this.tunnels = tunnels.all;
     this.gatewayPods = await snapshotPods(k, namespace, release);

@@ -31,7 +31,7 @@ export function environmentFor(profile: ChartProfile, facts: EnvironmentFacts): 
     env['metrics.upstream-429'] = `the ${facts.kind} target has no harness mock provider, so no upstream 429 can be scripted`;
   }
   const health = profile.capabilities.health;
-  if (!isNotApplicable(health)) {
+  if (!isNotApplicable(health) && 'readyReportsDependencies' in health) {
     for (const dep of health.readyReportsDependencies ?? []) {
       const key = `health.${dep.dependency}` as const;
       if (facts.prisma) env[key] = facts.prisma;

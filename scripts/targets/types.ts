@@ -32,6 +32,16 @@ export interface Target {
   control?: { url: string; token: string; dependencies: string[] };
   /** Cluster facts for the netpol suite (kind/existing targets only). */
   cluster?: ClusterFacts;
+  /** A Gateway-API chart's Gateway and the Envoy serving it, read by the health suite (with `cluster`). */
+  gateway?: GatewayFacts;
+}
+
+export interface GatewayFacts {
+  namespace: string;
+  name: string;
+  /** Where the controller runs the Gateway's Envoy Deployment, and its label selector. */
+  envoyNamespace: string;
+  envoySelector: string;
 }
 
 export interface Replica {

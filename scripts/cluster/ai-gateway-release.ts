@@ -1,0 +1,163 @@
+// The run-namespace half of a Gateway-API chart on the Envoy AI Gateway stack: the provider-key
+// Secret the backends read, the profile's workarounds as a Helm post-renderer (reported, never
+// silent), the waits that mean "this Gateway serves" (Programmed, then the Envoy pods re-rolled
+// with the AI Gateway extproc sidecar), and the Gateway's Envoy Service to tunnel to.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { REPO_ROOT } from '../images/index.ts';
+import { apiStatus, type Kube } from '../kube/client.ts';
+import type { InstallOptions } from '../kube/helm.ts';
+import { podProblem } from '../kube/wait.ts';
+import type { Workaround } from '../profiles/types.ts';
+import { registerSecret } from '../secrets.ts';
+import { STACK } from './ai-gateway-stack.ts';
+
+export const DROP_KINDS = join(REPO_ROOT, 'scripts/helm/drop-kinds.ts');
+/** The sidecar the AI Gateway controller injects into a Gateway's Envoy pods once a route exists. */
+export const EXTPROC_CONTAINER = 'ai-gateway-extproc';
+
+/** Labels Envoy Gateway puts on a Gateway's Envoy Deployment, pods and Service. */
+export function envoySelector(namespace: string, gateway: string): string {
+  return `gateway.envoyproxy.io/owning-gateway-name=${gateway},gateway.envoyproxy.io/owning-gateway-namespace=${namespace}`;
+}
+
+/** The Secret a chart's BackendSecurityPolicy reads the upstream key from (registered for masking). */
+export async function createProviderKeySecret(k: Kube, namespace: string, spec: { name: string; key: string }, value: string): Promise<void> {
+  registerSecret(value);
+  await k.core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: spec.name, labels: { 'app.kubernetes.io/managed-by': 'gateway-smoke' } }, stringData: { [spec.key]: value } },
+  });
+}
+
+export interface AppliedWorkaround {
+  workaround: Workaround;
+  /** Filled after the install: what the post-renderer removed. */
+  removed(): Promise<{ kind: string; name: string }[]>;
+  /** helm --post-renderer options for the install. */
+  postRenderer: NonNullable<InstallOptions['postRenderer']>;
+  dispose(): Promise<void>;
+}
+
+/** The post-renderer for a release's declared workarounds (several merge into one). */
+export async function workaroundFor(release: string, workarounds: readonly Workaround[]): Promise<AppliedWorkaround | undefined> {
+  const mine = workarounds.filter((w) => w.chart === release);
+  if (mine.length === 0) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'gs-postrender-'));
+  const record = join(dir, 'removed.jsonl');
+  const kinds = [...new Set(mine.flatMap((w) => w.dropKinds))];
+  return {
+    workaround: { chart: release, dropKinds: kinds, defect: mine.map((w) => w.defect).join('; ') },
+    // helm runs the post-renderer with this very Node, so the script's TypeScript runs as here
+    postRenderer: { command: process.execPath, args: [DROP_KINDS, ...kinds.flatMap((x) => ['--kind', x]), '--record', record] },
+    removed: async () =>
+      (await readFile(record, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { kind: string; name: string }),
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The report line for an applied workaround: which objects were removed from which release, and why. */
+export function workaroundFinding(namespace: string, applied: AppliedWorkaround, removed: { kind: string; name: string }[]): string {
+  const what = removed.length
+    ? removed.map((r) => `${r.kind} ${namespace}/${r.name}`).join(', ')
+    : `nothing (no ${applied.workaround.dropKinds.join('/')} was rendered: the chart may have fixed it, drop the workaround)`;
+  return `workaround declared by the profile: removed ${what} from release ${applied.workaround.chart} — ${applied.workaround.defect}`;
+}
+
+// ------------------------------------------------------------------------------ waits
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+async function poll(what: string, timeoutMs: number, signal: AbortSignal | undefined, check: () => Promise<string | undefined>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal?.throwIfAborted();
+    const unmet = await check();
+    if (unmet === undefined) return;
+    if (Date.now() > deadline) throw new Error(`${what} not reached after ${Math.round(timeoutMs / 1000)}s: ${unmet}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+/** The Gateway's conditions (or why they cannot be read). */
+export async function gatewayConditions(k: Kube, namespace: string, name: string): Promise<Condition[]> {
+  const api = KubernetesObjectApi.makeApiClient(k.kc);
+  const gw = (await api.read({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name, namespace } })) as KubernetesObject & {
+    status?: { conditions?: Condition[] };
+  };
+  return gw.status?.conditions ?? [];
+}
+
+const describeConditions = (cs: Condition[]) =>
+  cs.map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`).join(', ') || 'no conditions yet';
+
+export async function waitGatewayProgrammed(k: Kube, namespace: string, name: string, o: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+  await poll(`Gateway ${namespace}/${name} Programmed`, o.timeoutMs, o.signal, async () => {
+    let cs: Condition[];
+    try {
+      cs = await gatewayConditions(k, namespace, name);
+    } catch (err) {
+      return apiStatus(err) === 404 ? 'the Gateway does not exist' : (err as Error).message;
+    }
+    if (cs.some((c) => c.type === 'Programmed' && c.status === 'True')) return undefined;
+    return `${describeConditions(cs)}${await envoyPodProblems(k, namespace, name)}`;
+  });
+}
+
+async function envoyPods(k: Kube, namespace: string, gateway: string): Promise<V1Pod[]> {
+  return (await k.core.listNamespacedPod({ namespace: STACK.egNamespace, labelSelector: envoySelector(namespace, gateway) })).items;
+}
+
+async function envoyPodProblems(k: Kube, namespace: string, gateway: string): Promise<string> {
+  const problems = (await envoyPods(k, namespace, gateway)).map((p) => [p.metadata?.name, podProblem(p)]).filter(([, w]) => w);
+  return problems.length ? `; Envoy ${problems.map(([n, w]) => `Pod/${n}: ${w}`).join('; ')}` : '';
+}
+
+const hasExtproc = (p: V1Pod) => [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].some((c) => c.name === EXTPROC_CONTAINER);
+const isReady = (p: V1Pod) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+/**
+ * After the first route: the AI Gateway controller re-rolls the Envoy Deployment to inject its
+ * extproc sidecar, and the old pod drains for ~30 s, where a tunnel could still land. Done when
+ * every Envoy pod of the Gateway has the sidecar and is ready, and no other is left.
+ */
+export async function waitEnvoyWithExtproc(
+  k: Kube,
+  namespace: string,
+  gateway: string,
+  o: { timeoutMs: number; signal?: AbortSignal; log?: (l: string) => void },
+): Promise<V1Pod[]> {
+  let pods: V1Pod[] = [];
+  let said = '';
+  await poll(`the Envoy pods of Gateway ${namespace}/${gateway} re-rolled with the ${EXTPROC_CONTAINER} sidecar`, o.timeoutMs, o.signal, async () => {
+    pods = await envoyPods(k, namespace, gateway);
+    const injected = pods.filter(hasExtproc);
+    const old = pods.filter((p) => !hasExtproc(p));
+    const unready = injected.filter((p) => !isReady(p));
+    const state =
+      `${injected.length} pod(s) with the sidecar (${injected.length - unready.length} ready), ${old.length} without` +
+      (unready.length ? `; ${unready.map((p) => `Pod/${p.metadata?.name}: ${podProblem(p) || 'not ready'}`).join('; ')}` : '');
+    if (state !== said) o.log?.(`Envoy of ${namespace}/${gateway}: ${state}`);
+    said = state;
+    return injected.length > 0 && unready.length === 0 && old.length === 0 ? undefined : state;
+  });
+  return pods;
+}
+
+/** The Service Envoy Gateway made for the Gateway (in its own namespace). */
+export async function envoyService(k: Kube, namespace: string, gateway: string): Promise<string> {
+  const list = await k.core.listNamespacedService({ namespace: STACK.egNamespace, labelSelector: envoySelector(namespace, gateway) });
+  const name = list.items[0]?.metadata?.name;
+  if (!name) throw new Error(`Envoy Gateway made no Service for Gateway ${namespace}/${gateway} in ${STACK.egNamespace}`);
+  return name;
+}
