@@ -6,7 +6,7 @@ import { isNotApplicable } from '../scripts/profiles/types.ts';
 import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
 import { authRefusal, http } from './lib/http.ts';
 import { createKey } from './lib/keys.ts';
-import { decreased, type Scrape, scrape } from './lib/metrics.ts';
+import { decreased, type Scrape, scrape, sumWhere } from './lib/metrics.ts';
 
 const { target, capabilities } = suiteContext();
 const metrics = capabilities.metrics as MetricsCapability;
@@ -27,6 +27,8 @@ async function clientKey(): Promise<string> {
 
 describe('metrics', () => {
   let baseline: Scrape;
+  /** What the gateway's answers said in `usage`: the mock's token counts, passed through. */
+  const usage = { prompt: 0, completion: 0 };
   const scrapes: Scrape[] = [];
   const token = metrics.needsAuth ? target.adminKey : undefined;
   const watched = [metrics.requestsCounter, ...(metrics.failuresCounter ? [metrics.failuresCounter] : [])];
@@ -42,6 +44,9 @@ describe('metrics', () => {
       });
     for (let i = 0; i < SUCCESSES; i++) {
       const r = await send();
+      const u = (r.json as { usage?: { prompt_tokens?: number; completion_tokens?: number } } | undefined)?.usage;
+      usage.prompt += u?.prompt_tokens ?? 0;
+      usage.completion += u?.completion_tokens ?? 0;
       if (r.status !== 200) {
         const auth = authRefusal(r);
         throw new Error(
@@ -104,6 +109,32 @@ describe('metrics', () => {
         { timeout: 15_000, interval: 1_000, message: `${name} did not count the 429 exactly once` },
       )
       .toBe(want);
+  });
+
+  test('token usage moved by exactly the usage the mock reported', async (ctx) => {
+    const t = metrics.tokenUsage;
+    if (!t) return ctx.skip(notApplicableNote('the chart exports no token usage series'));
+    const read = (s: Scrape) => ({
+      [`${t.family}_sum{${t.typeLabel}="${t.input}"}`]: sumWhere(s, `${t.family}_sum`, t.typeLabel, t.input),
+      [`${t.family}_sum{${t.typeLabel}="${t.output}"}`]: sumWhere(s, `${t.family}_sum`, t.typeLabel, t.output),
+      [`${t.family}_count{${t.typeLabel}="${t.input}"}`]: sumWhere(s, `${t.family}_count`, t.typeLabel, t.input),
+      [`${t.family}_count{${t.typeLabel}="${t.output}"}`]: sumWhere(s, `${t.family}_count`, t.typeLabel, t.output),
+    });
+    const before = Object.values(read(baseline));
+    // one observation per type for each successful completion, of the size the mock's usage said
+    const moved = [usage.prompt, usage.completion, SUCCESSES, SUCCESSES];
+    const want = Object.fromEntries(Object.keys(read(baseline)).map((k, i) => [k, before[i]! + moved[i]!]));
+    expect(usage.completion, 'the completions reported no usage.completion_tokens, so token counts cannot be checked').toBeGreaterThan(0);
+    await expect
+      .poll(
+        async () => {
+          const s = await scrape(metricsUrl, token);
+          scrapes.push(s);
+          return read(s);
+        },
+        { timeout: 15_000, interval: 1_000, message: `token usage did not move by the mock's usage (${usage.prompt} prompt, ${usage.completion} completion tokens over ${SUCCESSES} completions)` },
+      )
+      .toEqual(want);
   });
 
   test('no counter went down between scrapes', async () => {

@@ -89,7 +89,8 @@ describe('ratelimit', () => {
         expect(s.res.json, `${where}: the quota 429 body`).toMatchObject({ code: 'rate_limit_exceeded' });
         expect(s.res.headers['retry-after'], `${where}: a lifetime quota never resets, so no Retry-After`).toBeUndefined();
       } else {
-        expect(s.res.headers['x-envoy-ratelimited'], `${where}: Envoy marks its 429`).toBe('true');
+        expect(s.res.headers['x-envoy-ratelimited'], `${where}: Envoy marks its 429; headers ${Object.keys(s.res.headers).join(', ')}`).toBe('true');
+        expect(s.res.text, `${where}: Envoy's rate-limit 429 has an empty body`).toBe('');
       }
     }
   });
@@ -103,6 +104,29 @@ describe('ratelimit', () => {
       expect(names.some((n) => /^x-ratelimit-.*remaining-requests$/.test(n)), `request #${s.index}: headers ${names.join(', ')}`).toBe(true);
       expect(names.some((n) => /^x-ratelimit-.*limit-requests$/.test(n)), `request #${s.index}: headers ${names.join(', ')}`).toBe(true);
     }
+  });
+
+  test('another user id is not limited by the first one’s burst', async (ctx) => {
+    if (limit.flavour !== 'envoy-global') return ctx.skip(`not applicable: the ${limit.flavour} limit is per key, not per user header`);
+    const other = runId();
+    const res = await http('POST', `${urls[0]}/v1/chat/completions`, {
+      headers: { [limit.userHeader]: other },
+      body: { model: target.model, messages: [{ role: 'user', content: 'another user' }] },
+    });
+    expect(res.status, `${limit.userHeader}: ${other} right after the burst of another user id: HTTP ${res.status} ${res.text.slice(0, 200)}`).toBe(200);
+  });
+
+  test('requests without the user header are never limited (what the chart promises)', async (ctx) => {
+    if (limit.flavour !== 'envoy-global') return ctx.skip(`not applicable: the ${limit.flavour} limit has no user header`);
+    // the chart's rule selects on the header (Distinct): without it no descriptor, no limit
+    const statuses: number[] = [];
+    for (let i = 0; i < limit.limit + EXTRA; i++) {
+      const res = await http('POST', `${urls[i % urls.length]}/v1/chat/completions`, {
+        body: { model: target.model, messages: [{ role: 'user', content: `anonymous ${i}` }] },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses, `${limit.limit + EXTRA} requests without ${limit.userHeader}`).toEqual(statuses.map(() => 200));
   });
 
   test('the limit holds across every replica and worker', (ctx) => {
