@@ -39,6 +39,7 @@ function program(): Command {
     .option('--metrics-url <url>', 'metrics URL for --target url, when not <base-url><metrics path>')
     .addOption(new Option('--model <name>', 'model name the gateway routes to the mock').default('mock-gpt'))
     .option('--strict', 'treat checks blocked by the environment as failures (exit 3)')
+    .option('--no-workarounds', "do not apply the chart workarounds the profile declares (shows the defects they work around)")
     .addHelpText(
       'after',
       [
@@ -120,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   if (report.error) process.stderr.write(`Setup failed: ${mask(report.error)}\n`);
   process.stderr.write(`Reports: ${files.junit}, ${files.markdown}, ${files.html}\n`);
   for (const f of report.findings ?? []) process.stderr.write(`Under the run: ${f}\n`);
+  for (const f of report.chartFindings ?? []) process.stderr.write(`Chart finding: ${f}\n`);
   for (const w of report.unusedWaivers ?? []) process.stderr.write(`Unused waiver: ${w}\n`);
   if (report.diagnostics) process.stderr.write(`Diagnostics: ${join(plan.reportDir, report.diagnostics)}\n`);
   if (runFailed(report)) return ExitCode.suiteFailed;

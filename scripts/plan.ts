@@ -33,6 +33,8 @@ export interface RunPlan {
   prismaEngines?: string;
   waivers: Waiver[];
   waiversFile?: string;
+  /** Apply the chart workarounds the profile declares (default); false shows the defects. */
+  workarounds: boolean;
 }
 
 export interface RawOptions {
@@ -54,6 +56,8 @@ export interface RawOptions {
   images?: string;
   prismaEngines?: string;
   waivers?: string;
+  /** commander's --no-workarounds: false when given. */
+  workarounds?: boolean;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -93,6 +97,7 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
     model: raw.model,
     images: oneOf('--images', raw.images ?? 'auto', IMAGES_MODES),
     waivers: [],
+    workarounds: raw.workarounds ?? true,
   };
   // Files and folders are only resolved here: the preflight (scripts/preflight.ts) checks what they
   // hold, all of them at once, and parses the waivers into plan.waivers.

@@ -62,6 +62,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
   }
   if (plan.waivers.length) applyWaivers(report, plan.waivers, today);
   ctx.failed = runFailed(report);
+  const chartFindings = await p.chartFindings?.({ failed: ctx.failed }).catch((err: Error) => [`could not read the chart findings: ${err.message}`]);
+  if (chartFindings?.length) report.chartFindings = chartFindings.map(mask);
   if (ctx.failed) {
     try {
       const d = await ctx.phase('collect diagnostics', () => p.diagnose(join(plan.reportDir, 'diagnostics')));

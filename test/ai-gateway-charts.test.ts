@@ -62,9 +62,11 @@ describe.skipIf(!have)(`ai-gateway-core with the profile's values${have ? '' : `
     expect(objs.find((o) => o.kind === 'GatewayClass')!.metadata.name).toBe(NS);
   });
 
-  test('Envoy headers on (x-envoy-ratelimited), a ClusterIP Service', () => {
+  test('Envoy headers on (x-envoy-ratelimited), two Envoy replicas behind a ClusterIP Service', () => {
     expect(objs.find((o) => o.kind === 'ClientTrafficPolicy')!.spec.headers).toEqual({ enableEnvoyHeaders: true });
-    expect(objs.find((o) => o.kind === 'EnvoyProxy')!.spec.provider.kubernetes.envoyService.type).toBe('ClusterIP');
+    const k8s = objs.find((o) => o.kind === 'EnvoyProxy')!.spec.provider.kubernetes;
+    expect(k8s.envoyService.type).toBe('ClusterIP');
+    expect(k8s.envoyDeployment.replicas).toBe(2);
   });
 });
 

@@ -2,10 +2,12 @@
 // Secret the backends read, the profile's workarounds as a Helm post-renderer (reported, never
 // silent), the waits that mean "this Gateway serves" (Programmed, then the Envoy pods re-rolled
 // with the AI Gateway extproc sidecar), and the Gateway's Envoy Service to tunnel to.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { request } from 'undici';
 import { REPO_ROOT } from '../images/index.ts';
 import { apiStatus, type Kube } from '../kube/client.ts';
 import type { InstallOptions } from '../kube/helm.ts';
@@ -152,6 +154,49 @@ export async function waitEnvoyWithExtproc(
     return injected.length > 0 && unready.length === 0 && old.length === 0 ? undefined : state;
   });
   return pods;
+}
+
+/**
+ * Envoy Gateway hands the global rate limit to Envoy and to the rate-limit service some seconds
+ * after every object says Accepted; a burst sent before that is not limited at all. Done when every
+ * Envoy (one URL each) answers a completion with Envoy's x-ratelimit-limit header, for a probe user
+ * id of its own (so no suite's window is touched).
+ */
+export async function waitRateLimitEnforced(
+  urls: string[],
+  o: { userHeader: string; model: string; timeoutMs: number; signal?: AbortSignal; describePolicy: () => Promise<string> },
+): Promise<void> {
+  const pending = new Set(urls);
+  let last = '';
+  await poll(`the global rate limit enforced by ${urls.length} Envoy pod(s)`, o.timeoutMs, o.signal, async () => {
+    for (const url of [...pending]) {
+      try {
+        const res = await request(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [o.userHeader]: `gs-readiness-${randomUUID().slice(0, 8)}` },
+          body: JSON.stringify({ model: o.model, messages: [{ role: 'user', content: 'is the rate limit on?' }], max_tokens: 1 }),
+          headersTimeout: 10_000,
+          bodyTimeout: 10_000,
+        });
+        await res.body.dump();
+        if (res.headers['x-ratelimit-limit']) pending.delete(url);
+        else last = `HTTP ${res.statusCode} without x-ratelimit-limit`;
+      } catch (err) {
+        last = (err as Error).message;
+      }
+    }
+    return pending.size ? `${pending.size} of ${urls.length} still unlimited (${last}); ${await o.describePolicy()}` : undefined;
+  });
+}
+
+/** The BackendTrafficPolicies of the namespace and their conditions, for a wait's message. */
+export async function trafficPolicyStatus(k: Kube, namespace: string): Promise<string> {
+  const api = KubernetesObjectApi.makeApiClient(k.kc);
+  const list = await api
+    .list<KubernetesObject & { status?: { ancestors?: { conditions?: Condition[] }[] } }>('gateway.envoyproxy.io/v1alpha1', 'BackendTrafficPolicy', namespace)
+    .catch(() => ({ items: [] }));
+  if (!list.items.length) return `no BackendTrafficPolicy in ${namespace}`;
+  return list.items.map((p) => `BackendTrafficPolicy ${p.metadata?.name}: ${describeConditions(p.status?.ancestors?.flatMap((a) => a.conditions ?? []) ?? [])}`).join('; ');
 }
 
 /** The Service Envoy Gateway made for the Gateway (in its own namespace). */

@@ -7,12 +7,13 @@
 // installed and ready reuses them.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { KubernetesObjectApi, type KubernetesObject, loadAllYaml, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type KubernetesObject, loadAllYaml, PatchStrategy } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { apiStatus, type Kube } from '../kube/client.ts';
 import { DEPENDENCY_CHARTS } from '../images/index.ts';
 import { type HelmEnv, helmInstall, type InstallOptions } from '../kube/helm.ts';
-import { podProblem, waitForWorkloads, workloadStates } from '../kube/wait.ts';
+import { watchForTerminalStates } from '../kube/terminal.ts';
+import { waitForWorkloads, workloadStates } from '../kube/wait.ts';
 import { envoyGatewayBaseValues, type StackSources } from './ai-gateway-sources.ts';
 
 /** Where the stack lives. Envoy Gateway also runs every Gateway's Envoy Deployment in its namespace. */
@@ -30,6 +31,23 @@ export const STACK = {
   marker: 'gateway-smoke-ai-gateway-stack',
   fieldManager: 'gateway-smoke',
 } as const;
+
+/** The images the stack runs (scripts/images names), for the build-and-load step. */
+export const STACK_IMAGE_NAMES = ['envoy', 'envoy-gateway', 'ai-gateway-controller', 'ai-gateway-extproc', 'ratelimit', 'redis'] as const;
+
+/** The stack's image refs out of the run's built images; names what is missing. */
+export function stackImages(refs: Partial<Record<(typeof STACK_IMAGE_NAMES)[number], string>>): StackImages {
+  const missing = STACK_IMAGE_NAMES.filter((n) => !refs[n]);
+  if (missing.length) throw new Error(`the AI Gateway stack's images were not built: ${missing.join(', ')}`);
+  return {
+    envoy: refs.envoy!,
+    envoyGateway: refs['envoy-gateway']!,
+    aiGatewayController: refs['ai-gateway-controller']!,
+    aiGatewayExtproc: refs['ai-gateway-extproc']!,
+    ratelimit: refs.ratelimit!,
+    redis: refs.redis!,
+  };
+}
 
 export interface StackImages {
   envoy: string;
@@ -220,29 +238,13 @@ async function pollUntil(c: StackContext, what: string, timeoutMs: number, check
   }
 }
 
-/** A pod state no wait can outlast: the image is not on the node, the config is missing, it keeps crashing. */
-function hopeless(p: V1Pod): string | undefined {
-  for (const s of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
-    const reason = s.state?.waiting?.reason ?? '';
-    if (/^(ErrImagePull|ImagePullBackOff|ErrImageNeverPull|InvalidImageName|CreateContainerConfigError|CreateContainerError)$/.test(reason)) {
-      return `Pod/${p.metadata?.name}: ${podProblem(p)} (image ${s.image})`;
-    }
-    if (reason === 'CrashLoopBackOff' && s.restartCount >= 3) return `Pod/${p.metadata?.name}: ${podProblem(p)}`;
+/** Rejects as soon as a pod of the namespace is in a state no wait can fix, naming what it was for. */
+async function terminal(c: StackContext, namespace: string, what: string, stop: AbortSignal): Promise<never> {
+  try {
+    return await watchForTerminalStates(c.k, namespace, stop);
+  } catch (err) {
+    throw new Error(`${what} cannot become ready: ${(err as Error).message}`);
   }
-  return undefined;
-}
-
-/** Resolves never; rejects as soon as a pod in the namespace is in a hopeless state. */
-async function watchHopeless(c: StackContext, namespace: string, what: string, stop: AbortSignal): Promise<never> {
-  while (!stop.aborted) {
-    const pods = await c.k.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] as V1Pod[] }));
-    for (const p of pods.items) {
-      const why = hopeless(p);
-      if (why) throw new Error(`${what} cannot become ready: ${why}`);
-    }
-    await new Promise((res) => setTimeout(res, 2000));
-  }
-  return new Promise<never>(() => undefined);
 }
 
 async function waitReady(c: StackContext, namespace: string, labelSelector: string, what: string, timeoutMs: number): Promise<void> {
@@ -251,7 +253,7 @@ async function waitReady(c: StackContext, namespace: string, labelSelector: stri
   try {
     await Promise.race([
       waitForWorkloads(c.k, namespace, { labelSelector, timeoutMs, what, onProgress: c.log, ...(c.signal ? { signal: c.signal } : {}) }),
-      watchHopeless(c, namespace, what, stop.signal),
+      terminal(c, namespace, what, stop.signal),
     ]);
   } finally {
     stop.abort();
@@ -268,7 +270,7 @@ async function helmWatched(c: StackContext, namespace: string, what: string, o: 
   try {
     await Promise.race([
       helmInstall(c.helmEnv, { ...o, signal }),
-      watchHopeless(c, namespace, what, stop.signal),
+      terminal(c, namespace, what, stop.signal),
     ]);
   } finally {
     stop.abort();

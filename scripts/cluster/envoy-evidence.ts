@@ -70,14 +70,22 @@ interface Backend extends KubernetesObject {
   spec?: { endpoints?: { fqdn?: { hostname?: string; port?: number } }[] };
 }
 
+/** Per-cluster `ssl.connection_error` counts (summed over pods) and the access log's TLS failures. */
+export function tlsEvidence(evs: EnvoyEvidence[]): { sslErrors: Map<string, number>; failed: AccessLogLine[] } {
+  const sslErrors = new Map<string, number>();
+  for (const ev of evs) {
+    for (const [n, v] of ev.stats) if (n.startsWith('cluster.') && n.endsWith('.ssl.connection_error') && v > 0) sslErrors.set(n, (sslErrors.get(n) ?? 0) + v);
+  }
+  return { sslErrors, failed: evs.flatMap((ev) => tlsFailures(ev.log)) };
+}
+
 /**
- * When Envoy shows TLS failing towards upstreams and the namespace has BackendTLSPolicies, the
- * finding that names them (with Envoy's numbers); undefined when Envoy shows no TLS failure.
+ * When Envoy shows TLS failing towards upstreams and the namespace has BackendTLSPolicies, the one
+ * finding that names them (with Envoy's numbers over every pod); undefined when Envoy shows none.
  */
-export async function backendTlsFinding(k: Kube, namespace: string, ev: EnvoyEvidence): Promise<string | undefined> {
-  const sslErrors = [...ev.stats].filter(([n, v]) => n.endsWith('.ssl.connection_error') && v > 0 && n.startsWith('cluster.'));
-  const failed = tlsFailures(ev.log);
-  if (sslErrors.length === 0 && failed.length === 0) return undefined;
+export async function backendTlsFinding(k: Kube, namespace: string, evs: EnvoyEvidence[]): Promise<string | undefined> {
+  const { sslErrors, failed } = tlsEvidence(evs);
+  if (sslErrors.size === 0 && failed.length === 0) return undefined;
   const api = KubernetesObjectApi.makeApiClient(k.kc);
   const policies = (await api.list<BackendTlsPolicy>('gateway.networking.k8s.io/v1', 'BackendTLSPolicy', namespace)).items;
   const backends = (await api.list<Backend>('gateway.envoyproxy.io/v1alpha1', 'Backend', namespace).catch(() => ({ items: [] as Backend[] }))).items;
@@ -89,16 +97,17 @@ export async function backendTlsFinding(k: Kube, namespace: string, ev: EnvoyEvi
     const t = p.spec?.targetRefs?.[0];
     return `BackendTLSPolicy ${namespace}/${p.metadata?.name} (→ ${t?.kind ?? '?'} ${t?.name ?? '?'}${endpoint(t?.name)})`;
   });
-  const statsSaid = sslErrors.map(([n, v]) => `${n} = ${v}`).join(', ');
+  const statsSaid = [...sslErrors].map(([n, v]) => `${n} = ${v}`).join(', ');
   const first = failed[0];
   const logSaid = first
     ? `access log: ${first.response_code} ${first.response_flags ?? ''} ${first.upstream_transport_failure_reason ?? first.response_code_details ?? ''}`.replace(/\s+/g, ' ').trim() +
       (failed.length > 1 ? ` (${failed.length} such lines)` : '')
     : '';
+  const pods = `${evs.length} Envoy pod${evs.length === 1 ? '' : 's'}: ${evs.map((e) => e.pod).join(', ')}`;
   const evidence = [statsSaid && `Envoy stats ${statsSaid}`, logSaid && `Envoy ${logSaid}`].filter(Boolean).join('; ');
-  if (named.length === 0) return `Envoy's TLS handshakes to upstreams fail (${evidence}) but no BackendTLSPolicy in ${namespace} explains it`;
+  if (named.length === 0) return `Envoy's TLS handshakes to upstreams fail (${evidence}; ${pods}) but no BackendTLSPolicy in ${namespace} explains it`;
   return (
     `${named.join(', ')} make${named.length === 1 ? 's' : ''} Envoy speak TLS to a backend that serves plain HTTP, so completions fail ` +
-    `while every Kubernetes status is True — ${evidence} (pod ${ev.pod})`
+    `while every Kubernetes status is True — ${evidence} (${pods})`
   );
 }

@@ -77,6 +77,11 @@ export class Tunnel {
     this.opts = opts;
   }
 
+  /** The pod the tunnel forwards to now (a Service tunnel picks one ready pod when it opens). */
+  get pod(): string | undefined {
+    return this.current?.pod;
+  }
+
   get describe(): string {
     const to = this.opts.service ? `svc/${this.opts.service.name}:${this.opts.service.port}` : `pod/${this.opts.pod?.pod}`;
     return `${this.opts.namespace}/${to} → ${this.current ? `pod/${this.current.pod}:${this.current.port}` : '?'} at ${this.url}`;

@@ -64,12 +64,13 @@ export const aiGatewayCore: ChartProfile = {
     gateway: { name: GATEWAY, listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] },
     // its default points OTEL at a collector that does not exist here
     gatewayConfig: { enabled: false },
-    // LoadBalancer never gets an address on kind; the run goes through a tunnel anyway
-    envoyProxy: { provider: { kubernetes: { envoyService: { type: 'ClusterIP' } } } },
+    // two Envoy replicas: the rate limit is promised global (Redis), so it is checked across pods.
+    // LoadBalancer never gets an address on kind; the run goes through a tunnel anyway.
+    envoyProxy: { provider: { kubernetes: { envoyDeployment: { replicas: 2 }, envoyService: { type: 'ClusterIP' } } } },
     // Envoy Gateway suppresses x-envoy-ratelimited unless the listener enables Envoy headers
     clientTrafficPolicy: { headers: { enableEnvoyHeaders: true } },
   }),
-  companions: [{ name: 'models', path: 'charts/models', values: modelsValues }],
+  companions: [{ name: 'models', path: 'charts/models', chartName: 'models', version: '0.1.4', values: modelsValues }],
   workarounds: [
     {
       chart: 'models',

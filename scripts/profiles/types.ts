@@ -154,6 +154,9 @@ export interface CompanionChart {
   name: string;
   /** Path in the repository; on disk it is found beside the main chart, as in the repository. */
   path: string;
+  /** Chart.yaml name and version at the pinned commit (a mirror copy must match). */
+  chartName: string;
+  version: string;
   /** Values; `defaults` is the chart's own values.yaml, so a profile can null what helm would merge in. */
   values(wiring: MockWiring, defaults: Record<string, unknown>): Record<string, unknown>;
 }

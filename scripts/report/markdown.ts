@@ -41,6 +41,9 @@ export function renderMarkdown(report: RunReport): string {
   if (report.unusedWaivers?.length) {
     lines.push('', '## Waivers that matched no failing check', '', ...report.unusedWaivers.map((w) => `- ${w}`));
   }
+  if (report.chartFindings?.length) {
+    lines.push('', '## Chart findings', '', ...report.chartFindings.map((f) => `- ${f}`));
+  }
   if (report.knownDefects.length) {
     lines.push('', '## Known defects of this chart', '', ...report.knownDefects.map((d) => `- ${d}`));
   }

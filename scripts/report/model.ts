@@ -68,6 +68,8 @@ export interface RunReport {
   diagnostics?: string;
   /** What changed under the run and likely explains a failure (a pod replaced, a tunnel that broke). */
   findings?: string[];
+  /** Defects of the chart the run met: worked around (the profile declares it), or read from the evidence of a failure. */
+  chartFindings?: string[];
   /** Which chart and images ran (the headline says it). */
   provenance?: { chart: string; chartOrigin?: string; images: string };
   /** Waivers of the --waivers file that matched no failing check (reported, never silently ignored). */

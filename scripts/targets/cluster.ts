@@ -3,11 +3,14 @@
 // and what the diagnostics bundle holds. The steps themselves live in scripts/cluster/, one concern
 // per file; this file only orders them.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { VersionApi } from '@kubernetes/client-node';
 import { chartImageRef, decideAppImage, type AppImageChoice } from '../cluster/app-image.ts';
 import { prepareDependencies, resolveChart, type ResolvedChart } from '../cluster/chart-source.ts';
 import { podChanges, type PodSnapshot, snapshotPods, tunnelChanges } from '../cluster/changes.ts';
+import { type AiGatewayRun, provisionAiGateway } from '../cluster/ai-gateway-run.ts';
+import { STACK_IMAGE_NAMES, stackImages } from '../cluster/ai-gateway-stack.ts';
 import { chooseClusterKit } from '../cluster/cluster-kit.ts';
 import { type FixtureTarget, imageValues, installFixture, installPostgres } from '../cluster/dependencies.ts';
 import { buildImages, type ImageRefs, loadImages, onEveryNode } from '../cluster/images.ts';
@@ -21,7 +24,7 @@ import { type Kube, kube, kubeconfigPath } from '../kube/client.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
 import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
-import type { Tunnel } from '../kube/tunnel.ts';
+import { Tunnel } from '../kube/tunnel.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import { prismaBlocker } from '../local/paths.ts';
 import type { RunPlan } from '../plan.ts';
@@ -51,6 +54,7 @@ export class ClusterProvisioner implements Provisioner {
   private readonly releases: string[] = [];
   private gatewayPods: PodSnapshot[] = [];
   private tunnels: Tunnel[] = [];
+  private aigw: AiGatewayRun | undefined;
   readonly fingerprint: Record<string, string> = {};
   provenance: Provenance | undefined;
 
@@ -117,8 +121,11 @@ export class ClusterProvisioner implements Provisioner {
     const databaseUrl = await this.installDatabase(fixtures, images, prisma);
     const adminKey = newSecret('sk-admin');
     const providerKey = newSecret('sk-provider');
-    const wiring: MockWiring = { mockUrl: `http://${mockService}.${namespace}.svc.cluster.local:${MOCK_PORT}`, providerKey, adminKey, model: plan.model, ...(databaseUrl ? { databaseUrl } : {}) };
+    const wiring: MockWiring = { mockUrl: `http://${mockService}.${namespace}.svc.cluster.local:${MOCK_PORT}`, providerKey, adminKey, model: plan.model, namespace, ...(databaseUrl ? { databaseUrl } : {}) };
     const values = this.valueLayers(wiring);
+    if (profile.needs.includes('envoy-ai-gateway')) {
+      return this.provisionOnAiGateway({ k, helmEnv, namespace, kubeconfig, chart, wiring, values, images, mockService, standIn, prisma });
+    }
     if (standIn && profile.app?.standIn) {
       const ref = images[profile.app.standIn.image];
       if (!ref) throw new Error(`the stand-in image ${profile.app.standIn.image} was not built`);
@@ -165,6 +172,75 @@ export class ClusterProvisioner implements Provisioner {
     };
   }
 
+  /**
+   * A chart whose objects the Envoy AI Gateway stack serves (no app, no Service of its own): the
+   * stack once per cluster, the chart and its companions, the Gateway's Envoy reached by tunnel.
+   */
+  private async provisionOnAiGateway(o: {
+    k: Kube;
+    helmEnv: HelmEnv;
+    namespace: string;
+    kubeconfig: string;
+    chart: ResolvedChart;
+    wiring: MockWiring;
+    values: Values[];
+    images: ImageRefs;
+    mockService: string;
+    standIn: boolean;
+    prisma: string | undefined;
+  }): Promise<ProvisionedTarget> {
+    const { plan, ctx } = this;
+    const { k, namespace } = o;
+    const aigw = await provisionAiGateway({
+      k,
+      helmEnv: o.helmEnv,
+      ctx,
+      namespace,
+      profile: plan.profile,
+      chartPath: o.chart.path,
+      chartOrigin: o.chart.origin,
+      wiring: o.wiring,
+      values: o.values,
+      images: stackImages(o.images),
+      ...(plan.valuesFile ? { valuesFile: plan.valuesFile } : {}),
+      workarounds: plan.workarounds,
+      releases: this.releases,
+      // kept with the namespace for inspection, gone with the cluster anyway
+      cleanUp: () => !(ctx.failed && plan.keep !== 'never') && !(this.kind?.deletedAfter(ctx.failed) ?? false),
+    });
+    this.aigw = aigw;
+    Object.assign(this.fingerprint, aigw.fingerprint);
+    this.release = plan.profile.name;
+    const mock = new Tunnel(k, { namespace, service: { name: o.mockService, port: MOCK_PORT }, probePath: '/__mock/health', log: (l) => ctx.log.warn(l) });
+    const mockUrl = await mock.open();
+    ctx.defer('close mock tunnel', () => mock.close());
+    this.tunnels = [mock];
+    return {
+      target: {
+        kind: plan.target,
+        chart: plan.profile.name,
+        baseUrl: aigw.baseUrl,
+        metricsUrl: aigw.metricsUrl,
+        ...(aigw.replicas.length > 1 ? { replicas: aigw.replicas } : {}),
+        model: plan.model,
+        mock: { url: mockUrl, providerKey: o.wiring.providerKey },
+        standIn: o.standIn,
+        environment: environmentFor(plan.profile, { kind: plan.target, standIn: o.standIn, prisma: o.prisma, adminKey: false, mock: true, controllable: [] }),
+        cluster: {
+          kubeconfig: o.kubeconfig,
+          ...(k.context ? { context: k.context } : {}),
+          namespace,
+          release: plan.profile.name,
+          serviceName: aigw.gateway.name,
+          servicePort: plan.profile.gateway!.listenerPort,
+          mockServiceName: o.mockService,
+          mockServicePort: MOCK_PORT,
+        },
+        gateway: aigw.gateway,
+      },
+    };
+  }
+
   /** The profile's values for this wiring, then NetworkPolicy values when the netpol suite runs. */
   private valueLayers(wiring: MockWiring): Values[] {
     const { profile, suites } = this.plan;
@@ -198,6 +274,7 @@ export class ClusterProvisioner implements Provisioner {
     if (app?.use === 'local' && profile.app?.standIn) names.push(profile.app.standIn.image);
     if (profile.installs?.includes('postgres')) names.push('postgres');
     if (suites.includes('netpol') && !isNotApplicable(profile.capabilities.netpol)) names.push('probe');
+    if (profile.needs.includes('envoy-ai-gateway')) names.push(...STACK_IMAGE_NAMES);
     if (!this.kind) return listImages({ only: names });
     const kind = this.kind;
     return this.ctx.phase('build and load images', async () => {
@@ -251,8 +328,13 @@ export class ClusterProvisioner implements Provisioner {
     );
   }
 
+  async chartFindings(o: { failed: boolean }): Promise<string[]> {
+    if (!this.aigw) return [];
+    return [...this.aigw.findings, ...(o.failed ? await this.aigw.explain() : [])];
+  }
+
   async changes(): Promise<string[]> {
-    const findings: string[] = [];
+    const findings: string[] = [...((await this.aigw?.changes()) ?? [])];
     if (this.k && this.namespace && this.release && this.gatewayPods.length) {
       findings.push(...podChanges(this.gatewayPods, await snapshotPods(this.k, this.namespace, this.release)));
     }
@@ -269,6 +351,8 @@ export class ClusterProvisioner implements Provisioner {
       releases: this.releases,
       ...(this.kind ? { kindCluster: { kind: this.kind.kindBin, name: this.plan.clusterName } } : {}),
     });
+    // Envoy runs in Envoy Gateway's namespace: its stats and access log are the only witnesses of upstream TLS
+    if (this.aigw) await this.aigw.diagnose(join(dir, 'envoy')).catch(() => undefined);
     return { path: 'diagnostics/' };
   }
 }

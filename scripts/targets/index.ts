@@ -28,6 +28,8 @@ export interface Provisioner {
   changes(): Promise<string[]>;
   /** Gathers evidence into dir before cleanup (also after a half-way failure); returns what it wrote. */
   diagnose(dir: string): Promise<Diagnosis | undefined>;
+  /** Chart defects the run met: workarounds applied, and (after a failure) what the evidence names. */
+  chartFindings?(o: { failed: boolean }): Promise<string[]>;
 }
 
 export function provisioner(plan: RunPlan, ctx: RunContext): Provisioner {

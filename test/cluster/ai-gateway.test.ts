@@ -1,0 +1,108 @@
+// ai-gateway-core + models for real: `npm run e2e -- --chart ai-gateway-core` on the air-gapped kind
+// cluster, from the real ai-helm charts (a chart mirror: $GATEWAY_SMOKE_CHART_MIRROR, e.g.
+// ../shared/charts), on Envoy Gateway, AI Gateway, Envoy and the rate-limit service built here.
+// Three runs on one kept cluster: the first installs the stack; the second must reuse it (and the
+// images on the nodes) and be faster; the third, without the profile's workaround, must fail with a
+// message that names the BackendTLSPolicy from Envoy's own evidence.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { RunReport } from '../../scripts/report/model.ts';
+
+const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
+const MIRROR = process.env['GATEWAY_SMOKE_CHART_MIRROR'];
+if (!MIRROR || !existsSync(join(MIRROR, 'ai-gateway-core')) || !existsSync(join(MIRROR, 'models'))) {
+  throw new Error('GATEWAY_SMOKE_CHART_MIRROR must name a folder holding the real ai-gateway-core/ and models/ charts (e.g. ../shared/charts)');
+}
+
+interface Run {
+  code: number;
+  out: string;
+  report: RunReport;
+  dir: string;
+  seconds: number;
+}
+
+async function e2e(args: string[]): Promise<Run> {
+  const dir = await mkdtemp(join(tmpdir(), 'gs-aigw-e2e-'));
+  const t0 = Date.now();
+  const r = await execa(process.execPath, ['scripts/cli.ts', '--chart', 'ai-gateway-core', '--chart-mirror', MIRROR!, '--cluster-name', CLUSTER, '--report-dir', dir, ...args], {
+    reject: false,
+    all: true,
+    env: { FORCE_COLOR: '0' },
+    timeout: 40 * 60_000,
+  });
+  const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
+  return { code: r.exitCode ?? -1, out: r.all ?? '', report, dir, seconds: Math.round((Date.now() - t0) / 1000) };
+}
+
+const verdicts = (r: RunReport) => Object.fromEntries(r.suites.map((s) => [s.suite, s.verdict]));
+const checks = (r: RunReport, suite: string) => Object.fromEntries((r.suites.find((s) => s.suite === suite)?.checks ?? []).map((c) => [c.name, c.verdict]));
+
+afterAll(async () => {
+  if (process.env['GATEWAY_SMOKE_KEEP_TEST_CLUSTER']) return;
+  await execa('bash', ['scripts/airgap/cluster-down.sh', CLUSTER], { reject: false });
+});
+
+describe('kind target, ai-gateway-core + models (real charts, stack built here)', () => {
+  let first: Run | undefined;
+
+  test('health, ratelimit and metrics pass; keys and netpol are not applicable; the workaround is reported', async () => {
+    first = await e2e(['--keep', 'always']);
+    const { code, out, report } = first;
+    expect(report.error, out.slice(-4000)).toBeUndefined();
+    expect(verdicts(report), out.slice(-4000)).toEqual({ health: 'pass', keys: 'not-applicable', ratelimit: 'pass', metrics: 'pass', netpol: 'not-applicable' });
+    expect(code, out.slice(-2000)).toBe(0);
+    expect(checks(report, 'health')).toMatchObject({
+      'the Gateway is Programmed': 'pass',
+      "the Gateway's Envoy Deployment is available": 'pass',
+      'a completion succeeds through the listener': 'pass',
+      'liveness and readiness probes': 'not-applicable',
+    });
+    expect(checks(report, 'ratelimit')).toMatchObject({
+      'an exact burst of limit+2 gives exactly limit successes, then 429s': 'pass',
+      'the 429 has the promised shape': 'pass',
+      'successes carry the remaining-requests headers': 'pass',
+      'another user id is not limited by the first one’s burst': 'pass',
+      'requests without the user header are never limited (what the chart promises)': 'pass',
+      // two Envoy pods, one Redis-backed count: proven from the mock's journal (which pod IP called)
+      'the limit holds across every replica and worker': 'pass',
+    });
+    expect(checks(report, 'metrics')).toMatchObject({ 'token usage moved by exactly the usage the mock reported': 'pass' });
+    expect(report.chartFindings?.join('\n')).toMatch(/removed BackendTLSPolicy \S+\/mock-backend-01-tls, BackendTLSPolicy \S+\/mock-backend-02-tls from release models/);
+    expect(report.fingerprint['ai gateway stack install']).toMatch(/^(installed|reused)/);
+    console.log(`first run: ${first.seconds}s (${report.fingerprint['ai gateway stack install']})`);
+  });
+
+  test('a second run on the kept cluster reuses the stack and the images on the nodes, and is faster', async () => {
+    expect(first, 'the first run did not finish').toBeDefined();
+    const second = await e2e(['--keep', 'always']);
+    expect(second.code, second.out.slice(-3000)).toBe(0);
+    expect(second.report.fingerprint['ai gateway stack install']).toMatch(/^reused \(installed /);
+    expect(second.out).toMatch(/reusing the AI Gateway stack installed at/);
+    expect(second.out).not.toMatch(/loading .* into \d+ nodes/);
+    const phases = second.report.phases.map((p) => p.name);
+    expect(phases.some((p) => p.startsWith('install Envoy Gateway'))).toBe(false);
+    console.log(`second run: ${second.seconds}s vs first ${first!.seconds}s`);
+    expect(second.seconds).toBeLessThan(first!.seconds);
+  });
+
+  test('without the workaround the run fails, naming the BackendTLSPolicy from Envoy’s evidence', async () => {
+    const r = await e2e(['--keep', 'never', '--no-workarounds', '--suites', 'health']);
+    expect(r.code, r.out.slice(-3000)).toBe(1);
+    expect(checks(r.report, 'health')['a completion succeeds through the listener']).toBe('fail');
+    const said = (r.report.chartFindings ?? []).join('\n');
+    expect(said, r.out.slice(-3000)).toMatch(/BackendTLSPolicy \S+\/mock-backend-0[12]-tls .*make.? Envoy speak TLS to a backend that serves plain HTTP/);
+    expect(said).toMatch(/ssl\.connection_error = [1-9]/);
+    expect(r.out).toMatch(/BackendTLSPolicy/);
+    // Envoy's own witnesses, one set per Envoy pod
+    const bundle = await readdir(join(r.dir, 'diagnostics', 'envoy'));
+    expect(bundle.filter((f) => f.endsWith('.stats.txt')).length, bundle.join(', ')).toBe(2);
+    expect(bundle.filter((f) => f.endsWith('.envoy.log')).length, bundle.join(', ')).toBe(2);
+    const stats = await readFile(join(r.dir, 'diagnostics', 'envoy', bundle.find((f) => f.endsWith('.stats.txt'))!), 'utf8');
+    expect(stats).toMatch(/\.ssl\.connection_error: [1-9]/);
+  });
+});
