@@ -136,9 +136,15 @@ export async function ensureAiGatewayStack(c: StackContext, src: StackSources, i
   };
   const found = await readMarker(c.k);
   if (found?.key === key) {
-    const pending = (await Promise.all([STACK.redisNamespace, STACK.egNamespace, STACK.aigNamespace].map((ns) => workloadStates(c.k, ns))))
-      .flat()
-      .filter((s) => !s.ready);
+    // the stack's own workloads only: Envoy Gateway's namespace also holds every Gateway's Envoy
+    const own = [
+      [STACK.redisNamespace, `app.kubernetes.io/instance=${STACK.redisRelease}`],
+      [STACK.egNamespace, `app.kubernetes.io/instance=${STACK.egRelease}`],
+      [STACK.egNamespace, 'app.kubernetes.io/name=envoy-ratelimit'],
+      [STACK.aigNamespace, `app.kubernetes.io/instance=${STACK.aigRelease}`],
+    ] as const;
+    const states = await Promise.all(own.map(([ns, sel]) => workloadStates(c.k, ns, sel)));
+    const pending = [...states.flat().filter((s) => !s.ready), ...own.filter((_, i) => states[i]!.length === 0).map(([ns, sel]) => ({ ref: `${ns}/${sel}`, unmet: 'missing' }))];
     if (pending.length === 0) {
       c.log(`reusing the AI Gateway stack installed at ${found.installedAt} (${summary}; key ${key})`);
       return { reused: true, installedAt: found.installedAt, redisUrl: redisUrl(), fingerprint: { ...fingerprint, 'ai gateway stack install': `reused (installed ${found.installedAt})` } };
