@@ -1,6 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from './errors.ts';
+import { enginesDirFrom } from './prisma-engines.ts';
 import { chartNames, getProfile } from './profiles/index.ts';
 import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
 import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
@@ -30,8 +31,11 @@ export interface RunPlan {
   chartMirror?: string;
   /** Which image runs the chart's app: its own, the local stand-in, or auto (own when it can be pulled). */
   images: ImagesMode;
-  /** Prisma's engines for LiteLLM (layout of a prisma-engines folder), when given. */
-  prismaEngines?: string;
+  /**
+   * Prisma's engines for LiteLLM (layout of a prisma-engines folder), when given, and which option
+   * named them; checked by the target (a bad folder is an `environment` verdict with its reason).
+   */
+  prismaEngines?: { dir: string; from: string };
   waivers: Waiver[];
   waiversFile?: string;
 }
@@ -107,8 +111,8 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
   };
   const mirror = raw.chartMirror ?? env['GATEWAY_SMOKE_CHART_MIRROR'];
   if (mirror) plan.chartMirror = await readable(mirror, raw.chartMirror ? '--chart-mirror' : 'GATEWAY_SMOKE_CHART_MIRROR', 'a folder of chart folders');
-  const engines = raw.prismaEngines ?? env['GATEWAY_SMOKE_PRISMA_ENGINES'];
-  if (engines) plan.prismaEngines = await readable(engines, raw.prismaEngines ? '--prisma-engines' : 'GATEWAY_SMOKE_PRISMA_ENGINES', "a folder with Prisma's query-engine and schema-engine");
+  const engines = enginesDirFrom(raw.prismaEngines, env);
+  if (engines) plan.prismaEngines = engines;
   if (raw.waivers) {
     plan.waiversFile = await readable(raw.waivers, '--waivers', 'a YAML waivers file');
     plan.waivers = await readWaivers(plan.waiversFile);
