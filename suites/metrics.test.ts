@@ -106,6 +106,24 @@ describe('metrics', () => {
       .toBe(want);
   });
 
+  // What the chart tells its users to watch must exist: a dashboard or alert built from the chart's
+  // own docs would otherwise stay empty. A mismatch is the chart's finding, named with its source.
+  test('the metric names the chart documents are exported', async (ctx) => {
+    if (!metrics.documentedIn) return ctx.skip(notApplicableNote('the chart documents no metric names'));
+    const doc = target.documentedMetrics;
+    if (!doc) return ctx.skip(notApplicableNote(`the ${target.kind} target runs no chart, so there is no ${metrics.documentedIn.file} to read`));
+    expect(doc.names.length, `${doc.source} names no ${metrics.documentedIn.prefix}* metric`).toBeGreaterThan(0);
+    const s = await scrape(metricsUrl, token);
+    const exported = (n: string) => ['', '_total', '_bucket', '_count', '_sum'].some((suffix) => s.families.has(n + suffix) || s.totals.has(n + suffix));
+    const missing = doc.names.filter((n) => !exported(n));
+    const real = [...s.families].filter((f) => f.startsWith(metrics.documentedIn!.prefix)).sort();
+    expect(
+      missing,
+      `chart finding: ${doc.source} tells users to watch ${missing.join(', ')}, which ${metrics.path} does not export after traffic; ` +
+        `it exports ${real.slice(0, 12).join(', ')}${real.length > 12 ? ', …' : ''}`,
+    ).toEqual([]);
+  });
+
   test('no counter went down between scrapes', async () => {
     for (let i = 0; i < 3; i++) scrapes.push(await scrape(metricsUrl, token));
     const seq = [baseline, ...scrapes];

@@ -89,6 +89,25 @@ describe('checking a folder', () => {
   });
 });
 
+describe('the litellm image tag names its engines (scripts/images/list-images.sh)', () => {
+  const list = (env: Record<string, string>) =>
+    execa('bash', ['scripts/images/list-images.sh', '--only', 'litellm'], { env: { ...process.env, LITELLM_VERSION: '1.80.15', ...env }, reject: false });
+  test('no engines: the bare version; engines: <version>-prisma-<hash>, the same hash as checkPrismaEngines', async () => {
+    expect((await list({ GATEWAY_SMOKE_PRISMA_ENGINES: '' })).stdout).toBe('gateway-smoke/litellm:1.80.15');
+    const d = await fakeEngines();
+    const r = await checkPrismaEngines(given(d));
+    if (!r.ok) throw new Error(r.reason);
+    expect((await list({ GATEWAY_SMOKE_PRISMA_ENGINES: d })).stdout).toBe(`gateway-smoke/litellm:1.80.15-prisma-${r.engines.hash}`);
+  });
+  test('a corrupted engine is refused with the mismatch, not tagged', async () => {
+    const d = await fakeEngines();
+    await appendFile(join(d, 'schema-engine'), '#');
+    const r = await list({ GATEWAY_SMOKE_PRISMA_ENGINES: d });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/schema-engine has sha256 [0-9a-f]{16}\.\.\., SHA256SUMS says [0-9a-f]{16}\.\.\. \(corrupted or replaced\)/);
+  });
+});
+
 // The real engines, when the machine has them (CI passes ../shared/prisma-engines).
 const realDir = process.env[PRISMA_ENGINES_ENV];
 if (!realDir && process.env['CI']) throw new Error(`CI must set ${PRISMA_ENGINES_ENV} (e.g. ../shared/prisma-engines) for the Prisma engine tests`);

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { imageValues } from './image-values.ts';
 import { liteLLMConfig } from './litellm-config.ts';
 import type { ChartProfile } from './types.ts';
 
@@ -14,18 +15,27 @@ export const routeiq: ChartProfile = {
     version: '0.1.0',
   },
   service: { nameSuffix: 'routeiq-gateway', port: 80 },
-  needs: ['postgres'],
-  // Keys live in Postgres (LiteLLM through Prisma): the harness installs one and hands it over.
-  installs: ['postgres'],
+  needs: ['postgres', 'redis'],
+  // Keys live in Postgres (LiteLLM through Prisma); with two replicas the per-key limits are shared
+  // through Redis. The harness installs both and hands them over.
+  installs: ['postgres', 'redis'],
+  litellmVersion: { version: '1.81.3', why: "the chart's appVersion (its image ships LiteLLM 1.81.3)" },
   values: (w) => ({
-    replicaCount: 1,
+    // Two replicas once they share keys (Postgres); the limit is shared when Redis is there too.
+    replicaCount: w.databaseUrl ? 2 : 1,
+    ...(w.gatewayImage ? { image: imageValues(w.gatewayImage) } : {}),
     secrets: {
       create: true,
-      values: { LITELLM_MASTER_KEY: w.adminKey, OPENAI_API_KEY: w.providerKey, ...(w.databaseUrl ? { DATABASE_URL: w.databaseUrl } : {}) },
+      values: {
+        LITELLM_MASTER_KEY: w.adminKey,
+        OPENAI_API_KEY: w.providerKey,
+        ...(w.databaseUrl ? { DATABASE_URL: w.databaseUrl } : {}),
+        ...(w.cache ? { REDIS_PASSWORD: w.cache.password } : {}),
+      },
     },
     // The chart's default says `env/LITELLM_MASTER_KEY`, which LiteLLM does not resolve (a known
     // defect); the harness sets the working reference so keys can be tested at all.
-    config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model })) },
+    config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model, ...(w.cache ? { redis: { host: w.cache.host, port: w.cache.port } } : {}) })) },
     gateway: { ssrf: { allowPrivateIps: true }, ...(w.databaseUrl ? { database: { runMigrations: true } } : {}) },
   }),
   app: {
@@ -53,7 +63,8 @@ export const routeiq: ChartProfile = {
       readyReportsDependencies: [{ dependency: 'postgres', field: 'checks' }],
     },
     keys: { flavour: 'litellm', generatePath: '/key/generate', deletePath: '/key/delete' },
-    ratelimit: { flavour: 'litellm-window', limit: 3, sharedAcrossReplicas: false },
+    // shared through the Redis the harness wires in; without it each replica counts alone
+    ratelimit: { flavour: 'litellm-window', limit: 3, sharedAcrossReplicas: true },
     metrics: {
       path: '/metrics',
       requestsCounter: 'litellm_proxy_total_requests_metric_total',

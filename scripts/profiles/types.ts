@@ -31,8 +31,11 @@ export interface HttpExpectation {
 export interface HealthCapability {
   live: HttpExpectation;
   ready: HttpExpectation;
-  /** Dependencies the readiness endpoint checks and reports, with the JSON field that reports it. */
-  readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string }[];
+  /**
+   * Dependencies the readiness endpoint checks and reports, with the JSON field that reports it and
+   * how soon after the dependency goes away readiness must say so (default 30 s).
+   */
+  readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string; withinMs?: number; why?: string }[];
 }
 
 export type KeyApi =
@@ -78,6 +81,11 @@ export interface MetricsCapability {
   mustExist?: string[];
   /** Whether the endpoint needs the admin credential. */
   needsAuth: boolean;
+  /**
+   * A chart file that names metrics for its users (e.g. NOTES.txt): list items starting with a name
+   * with this prefix are checked against the scrape, a missing one is a chart finding.
+   */
+  documentedIn?: { file: string; prefix: string };
 }
 
 export interface NetpolCapability {
@@ -129,6 +137,24 @@ export interface MockWiring {
   model: string;
   /** Postgres the harness installed for this run (the profile's `installs`), as a DATABASE_URL. */
   databaseUrl?: string;
+  /** The same Postgres as parts, for charts that assemble the URL themselves from a Secret. */
+  database?: { host: string; port: number; name: string; user: string };
+  /** Redis the harness installed (the profile's `installs`): shared rate-limit state and cache. */
+  cache?: { host: string; port: number; password: string };
+  /** The gateway image built here (`repository:tag`), for charts whose image the run replaces. */
+  gatewayImage?: string;
+  /** Whether the cluster serves the Gateway API (HTTPRoute); charts that render routes need it. */
+  gatewayApi?: boolean;
+  /** One more per-run secret (LiteLLM's salt key). */
+  saltKey?: string;
+}
+
+/** Secrets a chart reads but does not create: the harness creates them next to what it installs. */
+export interface DependencySecrets {
+  /** Postgres password, plus the database and user the chart's defaults name. */
+  postgres?: { secret: string; key: string; database: string; user: string };
+  /** Redis/Valkey password. */
+  redis?: { secret: string; key: string };
 }
 
 export interface ChartProfile {
@@ -143,7 +169,11 @@ export interface ChartProfile {
    * What the harness installs in the run namespace before the chart on a cluster target (from
    * fixtures/charts, images built here); values() then gets its address (e.g. `databaseUrl`).
    */
-  installs?: 'postgres'[];
+  installs?: ('postgres' | 'redis')[];
+  /** Secrets the chart expects next to what the harness installs (names from the chart's defaults). */
+  dependencySecrets?: DependencySecrets;
+  /** The LiteLLM release the stand-in image runs (one image per version), and why that one. */
+  litellmVersion?: { version: string; why: string };
   /** Helm values that wire the chart to the mock provider and the admin credential. */
   values(wiring: MockWiring): Record<string, unknown>;
   /** The chart's app image and its local stand-in; absent when the chart runs no app image of its own. */

@@ -24,7 +24,6 @@ import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
 import type { Tunnel } from '../kube/tunnel.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
-import { prismaBlocker } from '../local/paths.ts';
 import type { RunPlan } from '../plan.ts';
 import type { ChartProfile, MockWiring } from '../profiles/types.ts';
 import { isNotApplicable } from '../profiles/types.ts';
@@ -219,7 +218,7 @@ export class ClusterProvisioner implements Provisioner {
     if (!ref) return undefined;
     const r = await execa('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "io.gateway-smoke.prisma-engines"}}', ref], { reject: false });
     if (r.stdout.trim() !== 'absent') return undefined;
-    return `${(await prismaBlocker()) ?? 'Prisma engines unavailable'} (image ${ref} was built without them)`;
+    return `Prisma engines unavailable: image ${ref} was built without them`;
   }
 
   private async installDatabase(fixtures: FixtureTarget, images: ImageRefs, prisma: string | undefined): Promise<string | undefined> {
