@@ -249,6 +249,25 @@ export function litellmEnv(opts: LiteLLMOptions, venv: string, promDir: string |
   return { ...env, ...opts.env };
 }
 
+/** The chart's migration hook as a process: runs to completion or throws with its log tail. */
+async function runMigrations(litellm: string, env: Record<string, string>, secretEnv: string[], opts: LiteLLMOptions): Promise<void> {
+  const mig = await startProcess({
+    name: 'litellm migrations',
+    command: litellm,
+    args: ['--skip_server_startup'],
+    env,
+    secretEnv,
+    redact: [opts.providerKey],
+    cwd: opts.workDir,
+    logFile: opts.logFile.replace(/(\.log)?$/, '.migrations.log'),
+  });
+  const done = await Promise.race([mig.exitPromise.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 300_000))]);
+  await mig.stop(2_000).catch(() => undefined); // (also forgets the exited process group)
+  if (!done || mig.exitCode !== 0) {
+    throw new ProcessError(`LiteLLM's migrations (litellm --skip_server_startup) ${done ? mig.describeExit() : 'did not finish in 300s'}`, mig.tailLog());
+  }
+}
+
 const PRISMA_FAILURE = /Unable to find Prisma binaries|Client hasn't been generated yet|prisma generate/i;
 
 export async function startLiteLLM(opts: LiteLLMOptions): Promise<LiteLLMHandle> {
@@ -270,6 +289,11 @@ export async function startLiteLLM(opts: LiteLLMOptions): Promise<LiteLLMHandle>
   const secretEnv = [masterKeyEnvName(opts), 'LITELLM_SALT_KEY', 'DATABASE_URL', 'REDIS_PASSWORD'];
   const args = ['--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   if (workers > 1) args.push('--num_workers', String(workers));
+  if ((opts.chart ?? 'plain') === 'litellm-proxy' && opts.databaseUrl) {
+    // The chart's pods run with DISABLE_SCHEMA_UPDATE=true; its pre-install hook applies the
+    // migrations first (LiteLLM's prisma_migration.py: `litellm --skip_server_startup`). Same here.
+    await runMigrations(join(venv, 'bin', 'litellm'), { ...env, DISABLE_SCHEMA_UPDATE: 'false' }, secretEnv, opts);
+  }
   const proc = await startProcess({
     name: 'litellm',
     command: join(venv, 'bin', 'litellm'),
