@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { CHARTS_DIR, findHelm, type K8sObject, lintChart, renderChart } from '../scripts/images/index.ts';
+import { mergeValues } from '../scripts/cluster/values.ts';
 import { litellmProxy } from '../scripts/profiles/litellm-proxy.ts';
 import type { MockWiring } from '../scripts/profiles/types.ts';
+import { requireInCI } from './prerequisite.ts';
 
-const helm = findHelm();
-if (!helm && process.env['CI']) throw new Error('CI needs helm for the chart tests (npm run cluster:up builds it)');
+const helm = requireInCI('helm', findHelm() !== undefined, 'npm run cluster:up builds it') ? findHelm() : undefined;
 const CHART = join(CHARTS_DIR, 'litellm-proxy');
 const RELEASE = 'litellm-proxy';
 const wiring: MockWiring = {
@@ -19,10 +20,10 @@ const wiring: MockWiring = {
   model: 'mock-gpt',
   database: { host: 'postgres.gs-ns1.svc.cluster.local', port: 5432, name: 'app', user: 'app' },
   cache: { host: 'valkey.gs-ns1.svc.cluster.local', port: 6379, password: 'redis-pw-789' },
-  gatewayImage: 'gateway-smoke/litellm:1.80.15-prisma-0123456789ab',
   gatewayApi: false,
   saltKey: 'sk-salt-abc',
 };
+const IMAGE = 'gateway-smoke/litellm:1.80.15-prisma-0123456789ab';
 type Any = any;
 const find = (objs: K8sObject[], kind: string, name?: string): Any => {
   const hit = objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -43,7 +44,8 @@ function unknownKeys(set: Record<string, unknown>, defaults: Record<string, unkn
 }
 
 describe.skipIf(!helm)('fixture chart litellm-proxy', () => {
-  const values = litellmProxy.values(wiring);
+  // the profile's values, then the stand-in's (image built here), as the harness layers them
+  const values = mergeValues(litellmProxy.values(wiring), litellmProxy.app!.standIn!.values(IMAGE));
   let objs: K8sObject[];
   beforeAll(async () => {
     objs = await renderChart(helm!, CHART, values, { release: RELEASE });
@@ -78,8 +80,8 @@ describe.skipIf(!helm)('fixture chart litellm-proxy', () => {
     expect(e['REDIS_PASSWORD']).toEqual({ secretKeyRef: { name: 'valkey', key: 'valkey-password' } });
     expect([e['PGHOST'], e['PGPORT'], e['PGDATABASE'], e['PGUSER']]).toEqual([wiring.database!.host, '5432', 'app', 'app']);
     expect(e['EXPERIMENTAL_MULTI_INSTANCE_RATE_LIMITING']).toBe('true');
-    expect(c.image).toBe(wiring.gatewayImage);
-    expect(c.imagePullPolicy).toBe('Never');
+    expect(c.image).toBe(IMAGE);
+    expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.args[0]).toMatch(/export DATABASE_URL="postgresql:\/\/\$\{PGUSER\}:\$\{PGPASSWORD\}@\$\{PGHOST\}:\$\{PGPORT\}\/\$\{PGDATABASE\}"\nexec litellm --config \/etc\/litellm\/config.yaml --port 4000 --num_workers 4/);
     // separateApp off (the profile's answer to the known defect): probes on the main port
     expect([c.startupProbe, c.livenessProbe, c.readinessProbe].map((p: Any) => `${p.httpGet.path}@${p.httpGet.port}`)).toEqual([

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
+import { requireInCI } from './prerequisite.ts';
 import { checkPrismaEngines, enginesDirFrom, NOT_GIVEN, PRISMA_ENGINES_ENV, parseSha256Sums } from '../scripts/prisma-engines.ts';
 
 const dirs: string[] = [];
@@ -110,10 +111,9 @@ describe('the litellm image tag names its engines (scripts/images/list-images.sh
 
 // The real engines, when the machine has them (CI passes ../shared/prisma-engines).
 const realDir = process.env[PRISMA_ENGINES_ENV];
-if (!realDir && process.env['CI']) throw new Error(`CI must set ${PRISMA_ENGINES_ENV} (e.g. ../shared/prisma-engines) for the Prisma engine tests`);
-if (!realDir) console.warn(`SKIP real Prisma engine tests: ${PRISMA_ENGINES_ENV} is not set`);
+const haveReal = requireInCI("Prisma's engines (the real ones)", realDir !== undefined && realDir !== '', `set ${PRISMA_ENGINES_ENV} (e.g. ../shared/prisma-engines)`);
 
-describe.skipIf(!realDir)('the real engines (a temp copy, a corrupted copy)', () => {
+describe.skipIf(!haveReal)('the real engines (a temp copy, a corrupted copy)', () => {
   async function copyOf(): Promise<string> {
     const d = await tempDir();
     for (const f of ['query-engine', 'schema-engine', 'SHA256SUMS']) await copyFile(join(realDir!, f), join(d, f));

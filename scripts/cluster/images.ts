@@ -10,15 +10,18 @@ export type ImageRefs = Partial<Record<ImageName, string>>;
 
 const BUILD = join(PROJECT_ROOT, 'scripts/images/build-images.sh');
 
-/** Builds the named images (cached by content hash) and returns their refs. */
-export async function buildImages(names: readonly ImageName[], ctx: RunContext): Promise<ImageRefs> {
-  const r = execa('bash', [BUILD, '--only', names.join(',')], { all: true, reject: false, cancelSignal: ctx.signal });
+/**
+ * Builds the named images (cached by content hash) and returns their refs. `env` picks variants
+ * (LITELLM_VERSION, GATEWAY_SMOKE_PRISMA_ENGINES; see scripts/images/lib.sh) for the build and the refs alike.
+ */
+export async function buildImages(names: readonly ImageName[], ctx: RunContext, env: Record<string, string> = {}): Promise<ImageRefs> {
+  const r = execa('bash', [BUILD, '--only', names.join(',')], { all: true, reject: false, cancelSignal: ctx.signal, env });
   r.all?.on('data', (b: Buffer) => {
     for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
   });
   const built = await r;
   if (built.exitCode !== 0) throw new Error(`building images failed (exit ${built.exitCode}): ${String(built.all ?? '').split('\n').slice(-4).join(' ')}`);
-  return listImages({ only: names });
+  return listImages({ only: names, env: { ...process.env, ...env } });
 }
 
 async function nodesOf(kind: string, cluster: string): Promise<string[]> {

@@ -1,4 +1,3 @@
-import { imageValues } from './image-values.ts';
 import type { ChartProfile } from './types.ts';
 
 export const litellmProxy: ChartProfile = {
@@ -25,7 +24,6 @@ export const litellmProxy: ChartProfile = {
   values: (w) => ({
     // Two replicas on the shared Postgres and Valkey: the per-key limit is promised across pods.
     replicaCount: w.cache ? 2 : 1,
-    ...(w.gatewayImage ? { image: imageValues(w.gatewayImage) } : {}),
     masterKey: { create: true, value: w.adminKey },
     saltKey: { create: true, value: w.saltKey ?? 'sk-salt-not-given' },
     // Nothing serves the separate health port (a known defect below): the probes use the main port.

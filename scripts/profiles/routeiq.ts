@@ -1,5 +1,4 @@
 import { stringify } from 'yaml';
-import { imageValues } from './image-values.ts';
 import { liteLLMConfig } from './litellm-config.ts';
 import type { ChartProfile } from './types.ts';
 
@@ -23,7 +22,6 @@ export const routeiq: ChartProfile = {
   values: (w) => ({
     // Two replicas once they share keys (Postgres); the limit is shared when Redis is there too.
     replicaCount: w.databaseUrl ? 2 : 1,
-    ...(w.gatewayImage ? { image: imageValues(w.gatewayImage) } : {}),
     secrets: {
       create: true,
       values: {

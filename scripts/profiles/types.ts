@@ -141,8 +141,6 @@ export interface MockWiring {
   database?: { host: string; port: number; name: string; user: string };
   /** Redis the harness installed (the profile's `installs`): shared rate-limit state and cache. */
   cache?: { host: string; port: number; password: string };
-  /** The gateway image built here (`repository:tag`), for charts whose image the run replaces. */
-  gatewayImage?: string;
   /** Whether the cluster serves the Gateway API (HTTPRoute); charts that render routes need it. */
   gatewayApi?: boolean;
   /** One more per-run secret (LiteLLM's salt key). */
