@@ -32,6 +32,8 @@ describe.skipIf(isNotApplicable(capabilities.health))('health', () => {
 
   for (const dep of health.readyReportsDependencies ?? [{ dependency: 'none', field: '' }]) {
     test(`readiness reports ${dep.dependency === 'none' ? 'its dependencies' : dep.dependency} going away`, async (ctx) => {
+      // what readiness said, in a few words: the status and the field that reports the dependency
+      const brief = (r: HttpResult) => `HTTP ${r.status} ${dep.field}=${JSON.stringify(field(r.json, dep.field)) ?? r.text.slice(0, 80)}`;
       const readiness = () =>
         http('GET', `${target.baseUrl}${health.ready.path}`).catch((e: Error): HttpResult => ({ status: 0, text: `no answer: ${e.message}`, json: undefined, headers: {} }));
       if (dep.dependency === 'none') return ctx.skip(notApplicableNote('the chart checks no dependency in readiness'));
@@ -65,7 +67,7 @@ describe.skipIf(isNotApplicable(capabilities.health))('health', () => {
       expect(
         noticed,
         `readiness never reported ${dep.dependency} going away within ${withinMs / 1000}s${dep.why ? ` (${dep.why})` : ''}: ` +
-          `before ${describeRes(before)}; last ${describeRes(last)}`,
+          `before: ${brief(before)}; last: ${brief(last)}`,
       ).toBe(true);
       let recovered = last;
       for (const deadline = Date.now() + withinMs + 60_000; recovered.status !== health.ready.status && Date.now() < deadline; ) {

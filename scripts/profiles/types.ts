@@ -168,6 +168,11 @@ export interface ChartProfile {
    * fixtures/charts, images built here); values() then gets its address (e.g. `databaseUrl`).
    */
   installs?: ('postgres' | 'redis')[];
+  /**
+   * The chart always connects its app to the database (litellm-proxy sets DATABASE_URL whatever the
+   * values): without a usable one the release cannot start, so the run stops as `environment`.
+   */
+  requiresDatabase?: boolean;
   /** Secrets the chart expects next to what the harness installs (names from the chart's defaults). */
   dependencySecrets?: DependencySecrets;
   /** The LiteLLM release the stand-in image runs (one image per version), and why that one. */

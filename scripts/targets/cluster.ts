@@ -28,6 +28,7 @@ import type { RunPlan } from '../plan.ts';
 import type { ChartProfile, MockWiring } from '../profiles/types.ts';
 import { isNotApplicable } from '../profiles/types.ts';
 import type { RunContext } from '../run-context.ts';
+import { EnvironmentError } from '../errors.ts';
 import { newSecret } from '../secrets.ts';
 import { documentedMetrics } from '../chart-docs.ts';
 import { checkPrismaEngines, type EnginesResult } from '../prisma-engines.ts';
@@ -119,6 +120,12 @@ export class ClusterProvisioner implements Provisioner {
     if (standIn && profile.app?.standIn?.image === 'litellm' && images.litellm) {
       fingerprint['prisma engines'] = prisma ? `none (${prisma})` : `${this.engines?.ok ? this.engines.engines.dir : '?'} in ${images.litellm}`;
       if (profile.litellmVersion) fingerprint['litellm (stand-in)'] = `${profile.litellmVersion.version}: ${profile.litellmVersion.why}`;
+    }
+    if (prisma && profile.requiresDatabase) {
+      throw new EnvironmentError(
+        `The ${profile.name} chart always connects LiteLLM to its database, and LiteLLM cannot use one here: ${prisma}. ` +
+          'Pass --prisma-engines <dir> (or GATEWAY_SMOKE_PRISMA_ENGINES) with a folder like ../shared/prisma-engines.',
+      );
     }
     const db = await this.installDatabase(fixtures, images, prisma);
     const cache = await this.installCache(fixtures, images);

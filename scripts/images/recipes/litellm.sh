@@ -67,9 +67,10 @@ mkdir -p /etc/gateway-smoke
 echo "io.gateway-smoke.prisma-engines=$engines" >/etc/gateway-smoke/labels
 
 # Laid out like LiteLLM's own image, whose /app is its source tree: charts run its scripts from
-# there (litellm-proxy's migration Job: `cd /app && python litellm/proxy/prisma_migration.py`) and
-# LiteLLM's start-up schema check reads ./schema.prisma.
+# there (litellm-proxy's migration Job: `cd /app && python litellm/proxy/prisma_migration.py`).
+# No /app/schema.prisma on purpose: that script ends with a `prisma generate` in /app, which cannot
+# write this image's (root-owned) client anyway, and with a schema there it peaks at ~600 MiB
+# (measured), over the chart Job's 512Mi limit (OOMKilled); without one it stops at once.
 ln -sfn "$(dirname "$schema_dir")" /app/litellm
-ln -sfn "$schema_dir/schema.prisma" /app/schema.prisma
 install -d -o 1000 -g 1000 /app /app/data /app/config /app/models
 rm -rf /root/.cache /root/.npm /tmp/* /var/cache/apt/*.bin
