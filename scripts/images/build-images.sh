@@ -330,6 +330,8 @@ build_llm_proxy() {
 # With GATEWAY_SMOKE_PRISMA_ENGINES (see lib.sh) the engines are copied to /opt/prisma-engines,
 # the image's env points prisma-client-py at them (what their runtime-env.sh sets) and the recipe
 # runs `prisma generate` at build time; labels say which engines (io.gateway-smoke.prisma-engines-hash).
+# LITELLM_MIGRATION_DIR: LiteLLM copies its migrations there to baseline the database; in the
+# read-only site-packages it fails (routeiq's read-only root: EROFS, which LiteLLM does not catch).
 PRISMA_ENGINES_IN_IMAGE=/opt/prisma-engines
 litellm_requirements() {
   printf 'litellm[proxy]==%s\nprisma==%s\nprometheus_client==%s\nredis==%s\n' \
@@ -356,7 +358,7 @@ build_litellm() {
   fi
   container_build litellm "$ref" \
     "$COMMON_ENV" \
-    "ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True PRISMA_HOME_DIR=/opt/litellm/prisma-home $(litellm_prisma_env)" \
+    "ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True PRISMA_HOME_DIR=/opt/litellm/prisma-home LITELLM_MIGRATION_DIR=/tmp/litellm-migrations $(litellm_prisma_env)" \
     'WORKDIR /app' 'USER 1000:1000' 'EXPOSE 4000' \
     'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/litellm-entrypoint"]' \
     'CMD []' \

@@ -47,7 +47,9 @@ export const routeiq: ChartProfile = {
         probes: {
           liveness: { path: '/health/liveliness' },
           readiness: { path: '/health/readiness' },
-          startup: { path: '/health/liveliness' },
+          // LiteLLM imports for tens of seconds and applies its migrations before it listens; the
+          // chart's liveness probe (30 s + 3 × 10 s) kills it first unless a startup probe holds it off
+          startup: { enabled: true, path: '/health/liveliness' },
         },
       }),
     },
@@ -85,6 +87,17 @@ export const routeiq: ChartProfile = {
                 namespaceSelector: { matchLabels: { 'gateway-smoke/role': 'gateway' } },
                 podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'mock' } },
                 ports: [{ port: 8089, protocol: 'TCP' }],
+              },
+              // and the Postgres and Redis the harness installs next to it (keys, shared limits)
+              {
+                namespaceSelector: { matchLabels: { 'gateway-smoke/role': 'gateway' } },
+                podSelector: { matchLabels: { 'gateway-smoke/role': 'postgres' } },
+                ports: [{ port: 5432, protocol: 'TCP' }],
+              },
+              {
+                namespaceSelector: { matchLabels: { 'gateway-smoke/role': 'gateway' } },
+                podSelector: { matchLabels: { 'gateway-smoke/role': 'redis' } },
+                ports: [{ port: 6379, protocol: 'TCP' }],
               },
             ],
           },
