@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { NOT_GIVEN, PRISMA_ENGINES_ENV } from '../../scripts/prisma-engines.ts';
 import type { CheckResult, RunReport } from '../../scripts/report/model.ts';
+import { cacheDir } from '../../scripts/tools.ts';
 import { requireInCI } from '../prerequisite.ts';
 
 const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
@@ -28,7 +29,21 @@ async function e2e(args: string[], env: Record<string, string> = {}): Promise<{ 
     timeout: 40 * 60_000,
   });
   const report = await readFile(join(dir, 'report.json'), 'utf8').then((t) => JSON.parse(t) as RunReport, () => undefined);
+  await dropNamespace(r.all ?? '', dir);
   return { code: r.exitCode ?? -1, out: r.all ?? '', report };
+}
+
+/**
+ * The runs keep their cluster (the next test reuses it) and, as they fail on purpose, their
+ * namespace: that one goes here, so two LiteLLM releases never compete for the nodes.
+ */
+async function dropNamespace(out: string, dir: string): Promise<void> {
+  const ns = /run namespace: (\S+)/.exec(out)?.[1];
+  if (!ns) return;
+  const bin = join(cacheDir(), 'airgap', 'bin');
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, (await execa(join(bin, 'kind'), ['get', 'kubeconfig', '--name', CLUSTER])).stdout, { mode: 0o600 });
+  await execa(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--wait=true', '--timeout=120s'], { reject: false });
 }
 
 const checksOf = (report: RunReport, suite: string): CheckResult[] => report.suites.find((s) => s.suite === suite)?.checks ?? [];
