@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { UserError } from './errors.ts';
+import { enginesDirFrom } from './prisma-engines.ts';
 import { chartNames, getProfile } from './profiles/index.ts';
 import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
 import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
@@ -29,8 +30,11 @@ export interface RunPlan {
   chartMirror?: string;
   /** Which image runs the chart's app: its own, the local stand-in, or auto (own when it can be pulled). */
   images: ImagesMode;
-  /** Prisma's engines for LiteLLM (layout of a prisma-engines folder), when given. */
-  prismaEngines?: string;
+  /**
+   * Prisma's engines for LiteLLM (layout of a prisma-engines folder), when given, and which option
+   * named them; checked by the target (a bad folder is an `environment` verdict with its reason).
+   */
+  prismaEngines?: { dir: string; from: string };
   waivers: Waiver[];
   waiversFile?: string;
   /** Apply the chart workarounds the profile declares (default); false shows the defects. */
@@ -103,8 +107,8 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
   // hold, all of them at once, and parses the waivers into plan.waivers.
   const mirror = raw.chartMirror ?? env['GATEWAY_SMOKE_CHART_MIRROR'];
   if (mirror) plan.chartMirror = resolve(mirror);
-  const engines = raw.prismaEngines ?? env['GATEWAY_SMOKE_PRISMA_ENGINES'];
-  if (engines) plan.prismaEngines = resolve(engines);
+  const engines = enginesDirFrom(raw.prismaEngines, env);
+  if (engines) plan.prismaEngines = engines;
   if (raw.waivers) plan.waiversFile = resolve(raw.waivers);
   if (raw.values) plan.valuesFile = resolve(raw.values);
   if (raw.chartDir) plan.chartDir = resolve(raw.chartDir);

@@ -104,7 +104,7 @@ function named(path: string | undefined, flag: string, variable: string, env: No
 /** The preflight's view of a run plan; `tools` is what the target's provisioner needs. */
 export function preflightInput(plan: RunPlan, tools: readonly ToolName[] = [], env: NodeJS.ProcessEnv = process.env): PreflightInput {
   const chartMirror = named(plan.chartMirror, '--chart-mirror', 'GATEWAY_SMOKE_CHART_MIRROR', env);
-  const prismaEngines = named(plan.prismaEngines, '--prisma-engines', 'GATEWAY_SMOKE_PRISMA_ENGINES', env);
+  const prismaEngines = plan.prismaEngines ? { path: plan.prismaEngines.dir, from: plan.prismaEngines.from } : undefined;
   return {
     profile: plan.profile,
     target: plan.target,

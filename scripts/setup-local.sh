@@ -2,6 +2,7 @@
 # Installs the real gateway software that `--target local` runs on loopback:
 #   - llm-proxy  (Go module github.com/sofatutor/llm-proxy, CGO + SQLite)  -> $CACHE/bin/llm-proxy
 #   - LiteLLM    (PyPI litellm[proxy] 1.81.x + prisma client) in a venv   -> $CACHE/litellm-venv
+#                its Prisma client generated with GATEWAY_SMOKE_PRISMA_ENGINES when that is set
 #   - PostgreSQL and Redis servers                                         (Debian packages)
 #
 # Everything lives in a cache outside git: ${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}.
@@ -157,26 +158,20 @@ install_litellm() {
   LITELLM_LOCAL_MODEL_COST_MAP=True "$VENV/bin/litellm" --version || true
 }
 
-# ---- Prisma engines for LiteLLM (best effort) ---------------------------------------------------
+# ---- Prisma client for LiteLLM, with engines given (never downloaded) -------------------------
 # LiteLLM's key/team API needs its Prisma client generated, and that needs Prisma's query and schema
-# engine binaries, which Prisma publishes only on its own CDN (not on npm or PyPI). Where that is
-# unreachable, `prisma generate` fails; the exact error is recorded in $PRISMA_STATUS so the harness
-# can report "environment: Prisma engines unavailable: <error>" instead of guessing. Not fatal.
-# Tried once per pinned version; PRISMA_RETRY=1 (or FORCE=1) tries again.
-PRISMA_HOME="$CACHE/prisma-home"          # PRISMA_HOME_DIR: the npm prisma CLI + engines cache
+# engines, which Prisma publishes only on its own CDN. They come from GATEWAY_SMOKE_PRISMA_ENGINES (a
+# folder laid out like ../shared/prisma-engines, checked against its SHA256SUMS); `prisma generate`
+# then runs with the variables its runtime-env.sh sets. The result goes to $PRISMA_STATUS with the
+# engines' hash, so the harness knows which engines the venv's client was generated with. Without the
+# variable nothing is tried and the status says so. Not fatal either way.
+PRISMA_HOME="$CACHE/prisma-home"          # PRISMA_HOME_DIR: the npm prisma CLI cache
 PRISMA_STATUS="$CACHE/local/prisma-status.json"
+source "$(dirname "${BASH_SOURCE[0]}")/images/lib.sh"   # gs_prisma_engines_hash (one checksum rule for images and local)
+prisma_engines_key() { if [[ -n "${GATEWAY_SMOKE_PRISMA_ENGINES:-}" ]]; then gs_prisma_engines_hash || echo invalid; else echo none; fi; }
 check_prisma() { test -f "$PRISMA_STATUS"; }
-install_prisma() {
-  local schema out rc
-  schema="$("$VENV/bin/python" -c 'import litellm, os; print(os.path.join(os.path.dirname(litellm.__file__), "proxy", "schema.prisma"))')"
-  mkdir -p "$PRISMA_HOME"
-  set +e
-  out="$(cd "$(dirname "$schema")" && PATH="$VENV/bin:$PATH" PRISMA_HOME_DIR="$PRISMA_HOME" timeout 600 "$VENV/bin/prisma" generate --schema "$schema" 2>&1)"
-  rc=$?
-  set -e
-  printf '%s\n' "$out"
-  PRISMA_OUT="$out" PRISMA_RC="$rc" PRISMA_CMD="cd $(dirname "$schema") && PRISMA_HOME_DIR=$PRISMA_HOME $VENV/bin/prisma generate --schema $schema" \
-    "$VENV/bin/python" - "$PRISMA_STATUS" <<'PY'
+write_prisma_status() { # RC OUTPUT COMMAND HASH ERROR
+  PRISMA_RC="$1" PRISMA_OUT="$2" PRISMA_CMD="$3" PRISMA_HASH="$4" PRISMA_ERR="$5" "$VENV/bin/python" - "$PRISMA_STATUS" <<'PY'
 import json, os, sys, time
 rc = int(os.environ["PRISMA_RC"])
 out = os.environ["PRISMA_OUT"]
@@ -185,14 +180,39 @@ json.dump({
     "ok": rc == 0,
     "exitCode": rc,
     "command": os.environ["PRISMA_CMD"],
-    "error": None if rc == 0 else (err[-1] if err else out.strip().splitlines()[-1] if out.strip() else "exit %d" % rc),
+    "enginesHash": os.environ["PRISMA_HASH"] or None,
+    "error": None if rc == 0 else (os.environ["PRISMA_ERR"] or (err[-1] if err else out.strip().splitlines()[-1] if out.strip() else "exit %d" % rc)),
     "output": out[-4000:],
     "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }, open(sys.argv[1], "w"), indent=2)
 PY
-  if [[ $rc -ne 0 ]]; then
-    echo "prisma generate failed (exit $rc): LiteLLM will run without a database (no /key/* API)."
+}
+install_prisma() {
+  local schema out rc hash d="${GATEWAY_SMOKE_PRISMA_ENGINES:-}"
+  schema="$("$VENV/bin/python" -c 'import litellm, os; print(os.path.join(os.path.dirname(litellm.__file__), "proxy", "schema.prisma"))')"
+  if [[ -z "$d" ]]; then
+    write_prisma_status 1 "" "prisma generate" "" "no Prisma engines given (set GATEWAY_SMOKE_PRISMA_ENGINES to a folder like ../shared/prisma-engines)"
+    echo "no GATEWAY_SMOKE_PRISMA_ENGINES: LiteLLM will run without a database (no /key/* API)."
+    return 0
   fi
+  if ! hash="$(gs_prisma_engines_hash 2>&1)"; then
+    write_prisma_status 1 "$hash" "prisma generate" "" "$hash"
+    echo "unusable Prisma engines: $hash"
+    return 0
+  fi
+  # prisma-client-py runs the Prisma CLI (npm) with Node: nodejs-bin (PyPI) gives it one without nodejs.org
+  "$VENV/bin/python" -m pip install 'nodejs-bin==18.4.0a4'
+  mkdir -p "$PRISMA_HOME"
+  set +e
+  out="$(cd "$(dirname "$schema")" && env PATH="$VENV/bin:$PATH" PRISMA_HOME_DIR="$PRISMA_HOME" \
+    PRISMA_QUERY_ENGINE_BINARY="$d/query-engine" PRISMA_SCHEMA_ENGINE_BINARY="$d/schema-engine" \
+    PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1 PRISMA_CLI_QUERY_ENGINE_TYPE=binary PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1 \
+    timeout 600 "$VENV/bin/prisma" generate --schema "$schema" 2>&1)"
+  rc=$?
+  set -e
+  printf '%s\n' "$out"
+  write_prisma_status "$rc" "$out" "prisma generate --schema litellm/proxy/schema.prisma (engines from $d)" "$hash" ""
+  [[ $rc -eq 0 ]] || echo "prisma generate failed (exit $rc): LiteLLM will run without a database (no /key/* API)."
 }
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -205,7 +225,7 @@ for c in "${want[@]}"; do
     litellm)   step litellm "litellm[proxy]==$LITELLM_VERSION prisma==$PRISMA_PY_VERSION prometheus_client==$PROMETHEUS_CLIENT_VERSION redis==$REDIS_PY_VERSION" check_litellm install_litellm ;;
     prisma)
       [[ -n "${PRISMA_RETRY:-}" ]] && rm -f "$PRISMA_STATUS"
-      step prisma "prisma==$PRISMA_PY_VERSION litellm==$LITELLM_VERSION" check_prisma install_prisma
+      step prisma "prisma==$PRISMA_PY_VERSION litellm==$LITELLM_VERSION engines=$(prisma_engines_key)" check_prisma install_prisma
       if [[ -f "$PRISMA_STATUS" ]] && ! grep -q '"ok": true' "$PRISMA_STATUS"; then
         log "note  prisma engines unavailable (LiteLLM key API will be reported as blocked): $("$VENV/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$PRISMA_STATUS")"
       fi ;;

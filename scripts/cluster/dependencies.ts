@@ -1,8 +1,10 @@
-// What a chart needs next to it in the run namespace (the mock provider, Postgres), installed from
+// What a chart needs next to it in the run namespace (the mock provider, Postgres, Redis), installed from
 // the project's fixture charts with images built here. Each install waits until its workloads are
 // ready and returns how the gateway reaches it.
 import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
+import type { DependencyControl } from '../targets/control-server.ts';
 import { type HelmEnv, helmInstall } from '../kube/helm.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunContext } from '../run-context.ts';
@@ -44,19 +46,92 @@ export function imageValues(ref: string | undefined, fallbackRepository: string)
 }
 
 const POSTGRES_RELEASE = 'postgres';
+const REDIS_RELEASE = 'redis';
+
+export interface PostgresInstall {
+  /** DATABASE_URL for a gateway in the run namespace. */
+  url: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** The Deployment, for taking the database away from the gateway and bringing it back. */
+  deployment: string;
+}
+
+/** A Secret the chart reads but does not create (e.g. litellm-proxy's `postgresql-app`), with one key. */
+async function createSecret(t: FixtureTarget, name: string, key: string, value: string): Promise<void> {
+  await t.k.core.createNamespacedSecret({
+    namespace: t.namespace,
+    body: { metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'gateway-smoke' } }, type: 'Opaque', stringData: { [key]: value } },
+  });
+}
 
 /**
  * Postgres (Debian's, in an image built here) with a password generated for this run, reachable
- * only inside the cluster. Returns the DATABASE_URL a gateway in the run namespace uses.
+ * only inside the cluster. Its data is on a PersistentVolumeClaim, so it can be scaled to 0 and
+ * back without losing the schema; `secret` also puts the password where the chart looks for it.
  */
-export async function installPostgres(t: FixtureTarget, image: string | undefined): Promise<string> {
-  const auth = { username: 'smoke', password: newSecret('pg'), database: 'smoke' };
+export async function installPostgres(
+  t: FixtureTarget,
+  image: string | undefined,
+  o: { database?: string; user?: string; secret?: { name: string; key: string } } = {},
+): Promise<PostgresInstall> {
+  const auth = { username: o.user ?? 'smoke', password: newSecret('pg'), database: o.database ?? 'smoke' };
+  if (o.secret) await createSecret(t, o.secret.name, o.secret.key, auth.password);
   await installFixture(t, {
     release: POSTGRES_RELEASE,
     chart: 'postgres',
-    values: { fullnameOverride: POSTGRES_RELEASE, image: imageValues(image, 'gateway-smoke/postgres'), auth },
+    values: { fullnameOverride: POSTGRES_RELEASE, image: imageValues(image, 'gateway-smoke/postgres'), auth, storage: { persistent: true } },
     what: 'Postgres',
     timeoutMs: 180_000,
   });
-  return `postgresql://${auth.username}:${auth.password}@${POSTGRES_RELEASE}.${t.namespace}.svc.cluster.local:5432/${auth.database}`;
+  const host = `${POSTGRES_RELEASE}.${t.namespace}.svc.cluster.local`;
+  return {
+    url: `postgresql://${auth.username}:${auth.password}@${host}:5432/${auth.database}`,
+    host,
+    port: 5432,
+    database: auth.database,
+    user: auth.username,
+    deployment: POSTGRES_RELEASE,
+  };
+}
+
+/** Redis (Debian's) with a per-run password; `secret` also puts it where the chart looks for it. */
+export async function installRedis(t: FixtureTarget, image: string | undefined, o: { secret?: { name: string; key: string } } = {}): Promise<{ host: string; port: number; password: string }> {
+  const password = newSecret('redis');
+  if (o.secret) await createSecret(t, o.secret.name, o.secret.key, password);
+  await installFixture(t, {
+    release: REDIS_RELEASE,
+    chart: 'redis',
+    values: { fullnameOverride: REDIS_RELEASE, image: imageValues(image, 'gateway-smoke/redis'), password },
+    what: 'Redis',
+    timeoutMs: 120_000,
+  });
+  return { host: `${REDIS_RELEASE}.${t.namespace}.svc.cluster.local`, port: 6379, password };
+}
+
+/**
+ * Takes a dependency's Deployment away (scaled to 0, its pods gone) and brings it back (scaled to
+ * 1, ready): what the health suite's "readiness reports its dependencies going away" drives.
+ */
+export function deploymentControl(t: FixtureTarget, deployment: string, what: string): DependencyControl {
+  const scale = (replicas: number) =>
+    t.k.apps.patchNamespacedDeploymentScale({ name: deployment, namespace: t.namespace, body: { spec: { replicas } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  return {
+    stop: async () => {
+      await scale(0);
+      // gone means no pod left at all, terminating ones included: they may still serve connections
+      for (const deadline = Date.now() + 120_000; ; ) {
+        const pods = await t.k.core.listNamespacedPod({ namespace: t.namespace, labelSelector: `app.kubernetes.io/instance=${deployment}` });
+        if (pods.items.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`${what}: pods ${pods.items.map((p) => p.metadata?.name).join(', ')} still there 120s after scaling ${deployment} to 0`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    },
+    start: async () => {
+      await scale(1);
+      await waitForWorkloads(t.k, t.namespace, { labelSelector: `app.kubernetes.io/instance=${deployment}`, timeoutMs: 180_000, what, signal: t.ctx.signal });
+    },
+  };
 }

@@ -10,15 +10,18 @@ export type ImageRefs = Partial<Record<ImageName, string>>;
 
 const BUILD = join(PROJECT_ROOT, 'scripts/images/build-images.sh');
 
-/** Builds the named images (cached by content hash) and returns their refs. */
-export async function buildImages(names: readonly ImageName[], ctx: RunContext): Promise<ImageRefs> {
-  const r = execa('bash', [BUILD, '--only', names.join(',')], { all: true, reject: false, cancelSignal: ctx.signal });
+/**
+ * Builds the named images (cached by content hash) and returns their refs. `env` picks variants
+ * (LITELLM_VERSION, GATEWAY_SMOKE_PRISMA_ENGINES; see scripts/images/lib.sh) for the build and the refs alike.
+ */
+export async function buildImages(names: readonly ImageName[], ctx: RunContext, env: Record<string, string> = {}): Promise<ImageRefs> {
+  const r = execa('bash', [BUILD, '--only', names.join(',')], { all: true, reject: false, cancelSignal: ctx.signal, env });
   r.all?.on('data', (b: Buffer) => {
     for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
   });
   const built = await r;
   if (built.exitCode !== 0) throw new Error(`building images failed (exit ${built.exitCode}): ${String(built.all ?? '').split('\n').slice(-4).join(' ')}`);
-  return listImages({ only: names });
+  return listImages({ only: names, env: { ...process.env, ...env } });
 }
 
 async function nodesOf(kind: string, cluster: string): Promise<string[]> {
@@ -41,13 +44,42 @@ export async function onEveryNode(kind: string, cluster: string, ref: string): P
   return true;
 }
 
-/** Loads what some node lacks, then proves every node has each image; returns digests for the fingerprint. */
+/** The image ID (config digest) behind a node's image line: what `docker image inspect` calls Id. */
+async function configDigestOnNode(node: string, line: string): Promise<string | undefined> {
+  const content = async (digest: string) => JSON.parse((await execa('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'content', 'get', digest])).stdout) as { config?: { digest?: string }; manifests?: { digest: string }[] };
+  try {
+    let m = await content(line.split(/\s+/)[2] ?? '');
+    if (!m.config && m.manifests?.[0]) m = await content(m.manifests[0].digest);
+    return m.config?.digest;
+  } catch {
+    return undefined;
+  }
+}
+
+async function localImageId(ref: string): Promise<string | undefined> {
+  const r = await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', ref], { reject: false });
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * Loads what some node lacks (or has only as an older build under the same tag: a version tag is
+ * rebuilt when its inputs change), then proves every node has each image; returns digests for the fingerprint.
+ */
 export async function loadImages(o: { kind: string; cluster: string; refs: string[]; ctx: RunContext }): Promise<Record<string, string>> {
   const nodes = await nodesOf(o.kind, o.cluster);
   const missing = new Set<string>();
+  const ids = new Map<string, string | undefined>();
+  for (const ref of o.refs) ids.set(ref, await localImageId(ref));
   for (const node of nodes) {
     const lines = await imagesOnNode(node);
-    for (const ref of o.refs) if (!lineFor(lines, ref)) missing.add(ref);
+    for (const ref of o.refs) {
+      const line = lineFor(lines, ref);
+      if (!line) missing.add(ref);
+      else if (ids.get(ref) && (await configDigestOnNode(node, line)) !== ids.get(ref)) {
+        o.ctx.log.info(`node ${node} has an older build of ${ref}: loading it again`);
+        missing.add(ref);
+      }
+    }
   }
   if (missing.size) {
     o.ctx.log.info(`loading ${[...missing].join(', ')} into ${nodes.length} nodes`);

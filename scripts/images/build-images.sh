@@ -4,7 +4,9 @@
 #   gateway-smoke/base:bookworm      debootstrap minbase root + ca-certificates, tini, user app (1000)
 #   gateway-smoke/mock:<hash>        base + Node (node_modules/node) + mock/*.ts
 #   gateway-smoke/llm-proxy:<ver>    base + llm-proxy (Go module, CGO, -tags postgres like upstream's image)
-#   gateway-smoke/litellm:<ver>      base + Debian python3 venv with litellm[proxy]==<ver> (PyPI)
+#   gateway-smoke/litellm:<ver>[-prisma-<hash>]  base + Debian python3 venv with litellm[proxy]==<ver> (PyPI);
+#                                    LITELLM_VERSION picks the version (one image per version), and with
+#                                    GATEWAY_SMOKE_PRISMA_ENGINES=<dir> Prisma's engines are built in
 #   gateway-smoke/postgres:15        base + Debian postgresql-15 + an initdb-on-first-start entrypoint
 #   gateway-smoke/redis:7            base + Debian redis-server
 #   gateway-smoke/probe:1            base + curl, nc (netcat-openbsd), dig/nslookup (dnsutils)
@@ -333,23 +335,42 @@ build_llm_proxy() {
 }
 
 # ---------------------------------------------------------------------------- litellm
+# With GATEWAY_SMOKE_PRISMA_ENGINES (see lib.sh) the engines are copied to /opt/prisma-engines,
+# the image's env points prisma-client-py at them (what their runtime-env.sh sets) and the recipe
+# runs `prisma generate` at build time; labels say which engines (io.gateway-smoke.prisma-engines-hash).
+# LITELLM_MIGRATION_DIR: LiteLLM copies its migrations there to baseline the database; in the
+# read-only site-packages it fails (routeiq's read-only root: EROFS, which LiteLLM does not catch).
+PRISMA_ENGINES_IN_IMAGE=/opt/prisma-engines
 litellm_requirements() {
   printf 'litellm[proxy]==%s\nprisma==%s\nprometheus_client==%s\nredis==%s\n' \
     "$GS_LITELLM_VERSION" "$GS_PRISMA_PY_VERSION" "$GS_PROMETHEUS_CLIENT_VERSION" "$GS_REDIS_PY_VERSION"
 }
-litellm_inputs() { litellm_requirements; hash_files "$GS_IMAGES_DIR/files/litellm-entrypoint.sh"; }
+litellm_engines_hash() { if [[ -n "$GS_PRISMA_ENGINES" ]]; then gs_prisma_engines_hash; else echo none; fi; }
+litellm_inputs() { litellm_requirements; echo "prisma engines $(litellm_engines_hash)"; hash_files "$GS_IMAGES_DIR/files/litellm-entrypoint.sh"; }
+litellm_prisma_env() {
+  [[ -n "$GS_PRISMA_ENGINES" ]] || return 0
+  printf 'PRISMA_QUERY_ENGINE_BINARY=%s/query-engine PRISMA_SCHEMA_ENGINE_BINARY=%s/schema-engine PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1 PRISMA_CLI_QUERY_ENGINE_TYPE=binary PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1' \
+    "$PRISMA_ENGINES_IN_IMAGE" "$PRISMA_ENGINES_IN_IMAGE"
+}
 build_litellm() {
-  local ref="$1" key="$2"
+  local ref="$1" key="$2" hash
+  hash="$(litellm_engines_hash)"
   rm -rf "$WORK/litellm/ctx"; mkdir -p "$WORK/litellm/ctx"
   cp "$GS_IMAGES_DIR/files/litellm-entrypoint.sh" "$WORK/litellm/ctx/"
   litellm_requirements >"$WORK/litellm/ctx/requirements.in"
+  if [[ "$hash" != none ]]; then
+    mkdir -p "$WORK/litellm/ctx/prisma-engines"
+    cp "$GS_PRISMA_ENGINES/query-engine" "$GS_PRISMA_ENGINES/schema-engine" "$GS_PRISMA_ENGINES/SHA256SUMS" "$WORK/litellm/ctx/prisma-engines/"
+    printf '%s\n' "$hash" >"$WORK/litellm/ctx/prisma-engines/HASH"
+    echo "prisma engines from $GS_PRISMA_ENGINES (hash $hash)"
+  fi
   container_build litellm "$ref" \
     "$COMMON_ENV" \
-    'ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True PRISMA_HOME_DIR=/opt/litellm/prisma-home' \
+    "ENV PATH=/opt/litellm/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True PRISMA_HOME_DIR=/opt/litellm/prisma-home LITELLM_MIGRATION_DIR=/tmp/litellm-migrations $(litellm_prisma_env)" \
     'WORKDIR /app' 'USER 1000:1000' 'EXPOSE 4000' \
     'ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/litellm-entrypoint"]' \
     'CMD []' \
-    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/litellm org.opencontainers.image.version=$GS_LITELLM_VERSION"
+    "LABEL $GS_LABEL_INPUTS=$key org.opencontainers.image.title=gateway-smoke/litellm org.opencontainers.image.version=$GS_LITELLM_VERSION io.gateway-smoke.prisma-engines-hash=$hash"
 }
 
 # ---------------------------------------------------------------------------- postgres
@@ -612,6 +633,10 @@ main() {
   take_lock
   command -v jq >/dev/null || die "jq is missing (apt-get install jq)"
   [[ -x "$GS_NODE_BIN" ]] || die "no Node binary at $GS_NODE_BIN (run npm ci)"
+  if [[ -n "$GS_PRISMA_ENGINES" ]] && ! gs_prisma_engines_hash >/dev/null; then
+    log "ERROR: the Prisma engines in GATEWAY_SMOKE_PRISMA_ENGINES cannot be used (above); fix the folder or unset the variable to build LiteLLM without them"
+    exit 3
+  fi
 
   local want=() n
   if [[ ${#ONLY[@]} -gt 0 ]]; then want=("${ONLY[@]}"); else read -r -a want <<<"$(gs_image_names)"; fi

@@ -35,11 +35,12 @@ export const DEPENDENCY_CHARTS = {
  * The image refs this checkout builds (computed from the sources, no docker needed).
  * Default: the images pods run; `all` adds the base.
  */
-export async function listImages(opts: { all?: boolean; only?: readonly ImageName[] } = {}): Promise<Partial<Record<ImageName, string>>> {
+export async function listImages(opts: { all?: boolean; only?: readonly ImageName[]; env?: NodeJS.ProcessEnv } = {}): Promise<Partial<Record<ImageName, string>>> {
   const args = [join(IMAGES_DIR, 'list-images.sh'), '--format', 'json'];
   if (opts.all) args.push('--all');
   if (opts.only?.length) args.push('--only', opts.only.join(','));
-  const { stdout } = await execa('bash', args);
+  // (LITELLM_VERSION and GATEWAY_SMOKE_PRISMA_ENGINES in the environment pick the litellm tag)
+  const { stdout } = await execa('bash', args, opts.env ? { env: opts.env, extendEnv: false } : {});
   return JSON.parse(stdout) as Partial<Record<ImageName, string>>;
 }
 

@@ -59,6 +59,31 @@ GS_AIGW_IMAGES="envoy envoy-gateway ai-gateway-controller ai-gateway-extproc rat
 
 gs_image_names() { echo base mock llm-proxy litellm postgres redis probe $GS_AIGW_IMAGES; }
 gs_cluster_image_names() { echo mock llm-proxy litellm postgres redis probe $GS_AIGW_IMAGES; }
+# Prisma's engines for LiteLLM's database features (keys, per-key limits): a folder laid out like
+# ../shared/prisma-engines (query-engine, schema-engine, SHA256SUMS), never downloaded. Given, the
+# litellm image carries them and its tag says which: <version>-prisma-<hash of both checksums>;
+# without, the tag is the bare version and the image records "absent".
+GS_PRISMA_ENGINES="${GATEWAY_SMOKE_PRISMA_ENGINES:-}"
+gs_prisma_engines_hash() { # -> 12 hex of both checksums; a reason on stderr and exit 1 when the folder is unusable
+  local d="$GS_PRISMA_ENGINES" f want got sums=()
+  [[ -d "$d" ]] || { echo "gateway-smoke images: GATEWAY_SMOKE_PRISMA_ENGINES=$d is not a folder" >&2; return 1; }
+  [[ -f "$d/SHA256SUMS" ]] || { echo "gateway-smoke images: $d has no SHA256SUMS" >&2; return 1; }
+  for f in query-engine schema-engine; do
+    [[ -f "$d/$f" ]] || { echo "gateway-smoke images: $d has no $f" >&2; return 1; }
+    want="$(awk -v f="$f" '{n=$2; sub(/^\*/, "", n); sub(/^\.\//, "", n)} n==f {print tolower($1)}' "$d/SHA256SUMS" | head -1)"
+    [[ -n "$want" ]] || { echo "gateway-smoke images: $d/SHA256SUMS has no line for $f" >&2; return 1; }
+    got="$(sha256sum <"$d/$f" | cut -c1-64)"
+    [[ "$got" == "$want" ]] || { echo "gateway-smoke images: $d/$f has sha256 ${got:0:16}..., SHA256SUMS says ${want:0:16}... (corrupted or replaced)" >&2; return 1; }
+    sums+=("$got")
+  done
+  printf '%s %s' "${sums[0]}" "${sums[1]}" | sha256sum | cut -c1-12
+}
+gs_litellm_tag() {
+  local h
+  if [[ -z "$GS_PRISMA_ENGINES" ]]; then echo "$GS_LITELLM_VERSION"; return 0; fi
+  h="$(gs_prisma_engines_hash)" || return 1
+  echo "$GS_LITELLM_VERSION-prisma-$h"
+}
 
 gs_sha() { sha256sum | cut -c1-12; }
 
@@ -80,7 +105,7 @@ gs_image_ref() { # NAME -> repository:tag
     base)      echo "$p/base:$GS_DEBIAN_SUITE" ;;
     mock)      echo "$p/mock:$(gs_mock_tag)" ;;
     llm-proxy) echo "$p/llm-proxy:$GS_LLM_PROXY_VERSION" ;;
-    litellm)   echo "$p/litellm:$GS_LITELLM_VERSION" ;;
+    litellm)   local t; t="$(gs_litellm_tag)" || return 1; echo "$p/litellm:$t" ;;
     postgres)  echo "$p/postgres:15" ;;
     redis)     echo "$p/redis:7" ;;
     probe)     echo "$p/probe:1" ;;

@@ -7,8 +7,9 @@
 // - The venv's bin must be on PATH, as in the image: LiteLLM runs `prisma` as a subprocess when
 //   DATABASE_URL is set.
 // - With DATABASE_URL set and no generated Prisma client (Prisma's engines come only from
-//   Prisma's CDN), LiteLLM 1.81.16 does not start at all ("Unable to find Prisma binaries").
-//   startLiteLLM then throws EnvironmentBlockedError with the exact reason.
+//   Prisma's CDN, or from a folder given with --prisma-engines), LiteLLM 1.81.16 does not start at
+//   all ("Unable to find Prisma binaries"). startLiteLLM then throws EnvironmentBlockedError with
+//   the exact reason. With engines, `prismaEnv` points prisma-client-py at them.
 // - The router's per-deployment `rpm` is only enforced with routing_strategy
 //   usage-based-routing-v2, and then lets rpm-1 requests through per calendar minute (it skips a
 //   deployment when current+1 >= rpm); with num_retries > 0 the router waits (up to ~60 s) and
@@ -71,6 +72,8 @@ export type LiteLLMOptions = {
   masterKeyRef?: string;
   /** Sets DATABASE_URL (+ general_settings.database_url). Needs a generated Prisma client. */
   databaseUrl?: string;
+  /** Prisma engine variables (scripts/prisma-engines.ts `env`): what a database needs at run time. */
+  prismaEnv?: Record<string, string>;
   /** router_settings.redis_host/port(/password): shared rate-limit state across workers/instances. */
   redis?: { host: string; port: number; password?: string };
   /** uvicorn workers (--num_workers); default 1. >1 also sets PROMETHEUS_MULTIPROC_DIR. */
@@ -195,9 +198,15 @@ export function renderLiteLLMConfig(opts: Omit<LiteLLMOptions, 'workDir' | 'logF
     litellm_settings.require_auth_for_metrics_endpoint = false;
   }
   if (opts.redis) {
+    // The router's own state (deployment rpm/tpm) and, through a Redis cache, the proxy's usage
+    // cache, which the per-key limiter shares across workers and replicas. mode default_off: no
+    // response is served from the cache unless a request asks for it.
+    const password = opts.redis.password ? { password: 'os.environ/REDIS_PASSWORD' } : {};
     router_settings.redis_host = opts.redis.host;
     router_settings.redis_port = String(opts.redis.port);
     if (opts.redis.password) router_settings.redis_password = 'os.environ/REDIS_PASSWORD';
+    litellm_settings.cache = true;
+    litellm_settings.cache_params = { type: 'redis', host: opts.redis.host, port: opts.redis.port, ...password, mode: 'default_off' };
   }
   let config: Record<string, unknown> = { model_list, general_settings, litellm_settings };
   if (Object.keys(router_settings).length > 0) config.router_settings = router_settings;
@@ -235,8 +244,28 @@ export function litellmEnv(opts: LiteLLMOptions, venv: string, promDir: string |
   }
   if (promDir) env.PROMETHEUS_MULTIPROC_DIR = promDir;
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
+  Object.assign(env, opts.prismaEnv);
   if (opts.redis?.password) env.REDIS_PASSWORD = opts.redis.password;
   return { ...env, ...opts.env };
+}
+
+/** The chart's migration hook as a process: runs to completion or throws with its log tail. */
+async function runMigrations(litellm: string, env: Record<string, string>, secretEnv: string[], opts: LiteLLMOptions): Promise<void> {
+  const mig = await startProcess({
+    name: 'litellm migrations',
+    command: litellm,
+    args: ['--skip_server_startup'],
+    env,
+    secretEnv,
+    redact: [opts.providerKey],
+    cwd: opts.workDir,
+    logFile: opts.logFile.replace(/(\.log)?$/, '.migrations.log'),
+  });
+  const done = await Promise.race([mig.exitPromise.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 300_000))]);
+  await mig.stop(2_000).catch(() => undefined); // (also forgets the exited process group)
+  if (!done || mig.exitCode !== 0) {
+    throw new ProcessError(`LiteLLM's migrations (litellm --skip_server_startup) ${done ? mig.describeExit() : 'did not finish in 300s'}`, mig.tailLog());
+  }
 }
 
 const PRISMA_FAILURE = /Unable to find Prisma binaries|Client hasn't been generated yet|prisma generate/i;
@@ -260,6 +289,11 @@ export async function startLiteLLM(opts: LiteLLMOptions): Promise<LiteLLMHandle>
   const secretEnv = [masterKeyEnvName(opts), 'LITELLM_SALT_KEY', 'DATABASE_URL', 'REDIS_PASSWORD'];
   const args = ['--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   if (workers > 1) args.push('--num_workers', String(workers));
+  if ((opts.chart ?? 'plain') === 'litellm-proxy' && opts.databaseUrl) {
+    // The chart's pods run with DISABLE_SCHEMA_UPDATE=true; its pre-install hook applies the
+    // migrations first (LiteLLM's prisma_migration.py: `litellm --skip_server_startup`). Same here.
+    await runMigrations(join(venv, 'bin', 'litellm'), { ...env, DISABLE_SCHEMA_UPDATE: 'false' }, secretEnv, opts);
+  }
   const proc = await startProcess({
     name: 'litellm',
     command: join(venv, 'bin', 'litellm'),
@@ -295,7 +329,11 @@ export async function startLiteLLM(opts: LiteLLMOptions): Promise<LiteLLMHandle>
     await Promise.allSettled([proc.stop(2_000), healthProcess?.stop(2_000)]);
     if (opts.databaseUrl && err instanceof ProcessError && PRISMA_FAILURE.test(err.logTail)) {
       const st = prismaStatus(paths);
-      const why = st && !st.ok ? `\`${st.command}\` failed: ${st.error}` : 'the Prisma client is not generated';
+      const why = !opts.prismaEnv
+        ? 'no Prisma engines were given'
+        : st && !st.ok
+          ? `\`${st.command}\` failed: ${st.error}`
+          : 'the Prisma client is not generated';
       throw new EnvironmentBlockedError(`Prisma engines unavailable: LiteLLM does not start with DATABASE_URL set (${why})`, err.message);
     }
     throw err;

@@ -2,6 +2,7 @@
 // The cache is outside git: ${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EnginesResult } from '../prisma-engines.ts';
 import { isExecutable, cacheDir as toolsCacheDir } from '../tools.ts';
 
 export type Component = 'llm-proxy' | 'litellm' | 'postgres' | 'redis';
@@ -131,6 +132,8 @@ export type PrismaStatus = {
   ok: boolean;
   exitCode: number;
   command: string;
+  /** Hash of the engines the client was generated with (scripts/prisma-engines.ts `hash`). */
+  enginesHash?: string | null;
   error: string | null;
   output: string;
   at: string;
@@ -146,25 +149,19 @@ export function prismaStatus(paths = localPaths()): PrismaStatus | undefined {
   }
 }
 
-/**
- * Why LiteLLM's key API (/key/generate etc., which needs Postgres + a generated Prisma client)
- * cannot run here, as one line for an "environment: ..." verdict; undefined when nothing blocks it.
- */
-export function litellmKeysBlockedReason(paths = localPaths()): string | undefined {
-  if (!isInstalled('litellm', paths)) return `LiteLLM not installed (run scripts/setup-local.sh)`;
-  if (!isInstalled('postgres', paths)) return `PostgreSQL not installed (run scripts/setup-local.sh apt)`;
+/** Whether the venv's Prisma client was generated, successfully, with the engines of this hash. */
+export function prismaClientGeneratedWith(hash: string, paths = localPaths()): boolean {
   const st = prismaStatus(paths);
-  if (!st) return `Prisma client for LiteLLM not generated (run scripts/setup-local.sh prisma)`;
-  if (!st.ok) {
-    // The verdict quotes the command that showed it, without the machine's cache paths.
-    const command = st.command.replace(/^cd \S+ && /, '').replace(/PRISMA_HOME_DIR=\S+ /, '').replace(/\S*\/(bin\/prisma|litellm\/proxy\/schema\.prisma)/g, '$1');
-    const error = (st.error ?? `exit ${st.exitCode}`).replace(/request to (https:\/\/[^/\s]+)\S* failed, reason: /, 'request to $1/… failed: ');
-    return `Prisma engines unavailable: \`${command}\` failed: ${error}`;
-  }
-  return undefined;
+  return st?.ok === true && st.enginesHash === hash;
 }
 
-/** Async form of litellmKeysBlockedReason (what the local target awaits). */
-export async function prismaBlocker(paths = localPaths()): Promise<string | undefined> {
-  return litellmKeysBlockedReason(paths);
+/**
+ * Why LiteLLM's key API (/key/generate etc., which needs Postgres and Prisma's engines) cannot run
+ * on this machine, as one line for an "environment: ..." verdict; undefined when nothing blocks it.
+ */
+export function litellmKeysBlockedReason(engines: EnginesResult, paths = localPaths()): string | undefined {
+  if (!isInstalled('litellm', paths)) return `LiteLLM not installed (run scripts/setup-local.sh)`;
+  if (!isInstalled('postgres', paths)) return `PostgreSQL not installed (run scripts/setup-local.sh apt)`;
+  if (!engines.ok) return engines.reason;
+  return undefined;
 }

@@ -25,6 +25,10 @@ export type PostgresHandle = {
   dir: string;
   pid: number;
   process: ManagedProcess;
+  /** Stops the server and keeps its data (clients see it go away), until resume(). */
+  pause(): Promise<void>;
+  /** Starts the paused server again on the same port with the same data; resolves once it answers. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -81,9 +85,8 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     cleanup();
     throw err;
   }
-  let proc: ManagedProcess;
-  try {
-    proc = await startProcess({
+  const launch = () =>
+    startProcess({
       name: 'postgres',
       command: join(bin, 'postgres'),
       args: [
@@ -102,6 +105,9 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
       uid: who?.uid,
       gid: who?.gid,
     });
+  let proc: ManagedProcess;
+  try {
+    proc = await launch();
   } catch (err) {
     cleanup();
     throw err;
@@ -123,21 +129,33 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     cleanup();
     throw err;
   }
-  return {
+  // SIGTERM = "smart" shutdown waits for clients; SIGINT = "fast" (what we want for a throwaway DB)
+  const halt = async () => {
+    proc.killGroupSync('SIGINT');
+    await proc.stop(10_000);
+  };
+  const handle: PostgresHandle = {
     url: `postgresql://postgres@127.0.0.1:${port}/${database}`,
     port,
     database,
     dir,
     pid: proc.pid,
     process: proc,
+    pause: halt,
+    resume: async () => {
+      if (!proc.exited) return;
+      proc = await launch();
+      handle.process = proc;
+      handle.pid = proc.pid;
+      await proc.waitUntil({ what: `127.0.0.1:${port} (pg_isready)`, probe: isReady, timeoutMs: opts.readyTimeoutMs ?? 60_000 });
+    },
     stop: async () => {
       try {
-        // SIGTERM = "smart" shutdown waits for clients; SIGINT = "fast" (what we want for a throwaway DB)
-        proc.killGroupSync('SIGINT');
-        await proc.stop(10_000);
+        await halt();
       } finally {
         cleanup();
       }
     },
   };
+  return handle;
 }

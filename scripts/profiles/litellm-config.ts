@@ -5,6 +5,8 @@ import { renderLiteLLMConfig } from '../local/litellm.ts';
 export interface LiteLLMConfigOptions {
   mockUrl: string;
   model: string;
+  /** Redis for state shared by every replica (its password comes from env REDIS_PASSWORD). */
+  redis?: { host: string; port: number };
 }
 
 export function liteLLMConfig(o: LiteLLMConfigOptions): Record<string, unknown> {
@@ -16,6 +18,7 @@ export function liteLLMConfig(o: LiteLLMConfigOptions): Record<string, unknown> 
     masterKey: '',
     providerKey: 'os.environ/OPENAI_API_KEY',
     prometheus: true,
+    ...(o.redis ? { redis: { ...o.redis, password: 'os.environ/REDIS_PASSWORD' } } : {}),
     extraConfig: { litellm_settings: { num_retries: 0 } },
   });
 }

@@ -12,11 +12,27 @@ export const litellmProxy: ChartProfile = {
     version: '0.1.0',
   },
   service: { nameSuffix: 'litellm-proxy', port: 4000 },
-  needs: ['postgres', 'redis', 'cnpg-operator', 'gateway-api-crds'],
+  // The chart has no subcharts: it connects to a Postgres (CNPG upstream) and a Valkey it is told
+  // about, with their passwords in Secrets it does not create. The harness installs both.
+  needs: ['postgres', 'redis'],
+  installs: ['postgres', 'redis'],
+  requiresDatabase: true,
+  dependencySecrets: {
+    postgres: { secret: 'postgresql-app', key: 'password', database: 'app', user: 'app' },
+    redis: { secret: 'valkey', key: 'valkey-password' },
+  },
+  litellmVersion: { version: '1.80.15', why: 'the chart pins ghcr.io/berriai/litellm-database:v1.80.15-stable.1; 1.80.15 is that release on PyPI' },
   values: (w) => ({
-    replicaCount: 1,
+    // Two replicas on the shared Postgres and Valkey: the per-key limit is promised across pods.
+    replicaCount: w.cache ? 2 : 1,
     masterKey: { create: true, value: w.adminKey },
-    httpRoute: { enabled: false },
+    saltKey: { create: true, value: w.saltKey ?? 'sk-salt-not-given' },
+    // Nothing serves the separate health port (a known defect below): the probes use the main port.
+    healthCheck: { separateApp: false },
+    httpRoute: { enabled: w.gatewayApi ?? false },
+    ...(w.database ? { database: { host: w.database.host, port: w.database.port } } : {}),
+    // Plain Redis here (no Sentinel): the harness's Redis is one server.
+    ...(w.cache ? { cache: { enabled: true, sentinel: { enabled: false }, host: w.cache.host, port: w.cache.port } } : { cache: { enabled: false } }),
     litellm: {
       modelList: [
         {
@@ -24,7 +40,8 @@ export const litellmProxy: ChartProfile = {
           litellmParams: { model: `openai/${w.model}`, apiBase: `${w.mockUrl}/v1`, apiKey: w.providerKey },
         },
       ],
-      litellmSettings: { callbacks: ['prometheus'], num_retries: 0, cache: false },
+      // no retries: a retried upstream 429 would be counted twice by the metrics suite
+      litellmSettings: { num_retries: 0 },
     },
   }),
   app: {
@@ -40,7 +57,9 @@ export const litellmProxy: ChartProfile = {
       live: { path: '/health/liveliness', status: 200, bodyIncludes: 'alive' },
       // Assert on fields: the `status` string changed across LiteLLM versions.
       ready: { path: '/health/readiness', status: 200, jsonFields: ['status', 'db', 'litellm_version'] },
-      readyReportsDependencies: [{ dependency: 'postgres', field: 'db' }],
+      readyReportsDependencies: [
+        { dependency: 'postgres', field: 'db', withinMs: 150_000, why: "LiteLLM caches its database health for 2 minutes" },
+      ],
     },
     keys: { flavour: 'litellm', generatePath: '/key/generate', deletePath: '/key/delete' },
     ratelimit: { flavour: 'litellm-window', limit: 3, sharedAcrossReplicas: true },
@@ -50,12 +69,18 @@ export const litellmProxy: ChartProfile = {
       failuresCounter: 'litellm_proxy_failed_requests_metric_total',
       mustExist: ['litellm_request_total_latency_metric_bucket', 'litellm_total_tokens_metric_total'],
       needsAuth: false,
+      documentedIn: { file: 'templates/NOTES.txt', prefix: 'litellm_' },
     },
     netpol: { notApplicable: 'the litellm-proxy chart ships no NetworkPolicy on main' },
   },
   knownDefects: [
     'Defaults set general_settings.allow_requests_on_db_unavailable: true: while the database is unreachable LiteLLM accepts any bearer value as a key (seen with LiteLLM 1.81.16; fixtures/local/FINDINGS.md §2.6).',
-    'The Deployment\'s command: bypasses the image entrypoint that starts the separate health app, so healthCheck.separateApp (port 8001) has nothing listening (FINDINGS.md §2.9).',
+    "The Deployment's command: bypasses the image entrypoint that starts the separate health app, so with healthCheck.separateApp (the default, port 8001) nothing listens there and the pods never become ready (FINDINGS.md §2.9); the harness sets healthCheck.separateApp: false.",
     'NOTES.txt names metrics (`litellm_total_requests` ...) that LiteLLM does not export; the real names are litellm_proxy_*_metric_total.',
+    'With cache.sentinel.enabled (the default) router_settings.redis_host/port point at the Sentinel (port 26379), not at a Redis server.',
+    'Readiness never reports the database going away: with the default allow_requests_on_db_unavailable: true LiteLLM swallows the failed DB health check and keeps answering /health/readiness 200 {"db":"connected"} (seen on kind, LiteLLM 1.80.15, Postgres scaled to 0 for 150 s; with false it answers 503 within the 2-minute DB health cache).',
+    'A deleted key keeps working for about 60 s: each of the 4 uvicorn workers (and each replica) caches a validated key in memory and /key/delete clears only its own (seen on kind, LiteLLM 1.80.15: after POST /key/delete → 200, requests with the key alternated 200/401 until 58 s, 401 from 61 s on).',
+    'LiteLLM 1.80.15 (the appVersion, as published on PyPI) counts every proxied request twice in litellm_proxy_total_requests_metric_total and litellm_proxy_failed_requests_metric_total (one request → +2; seen on kind and in docker with 1 worker and no cache; 1.81.16 counts once).',
+    'LiteLLM 1.80.15 sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen on kind).',
   ],
 };

@@ -14,18 +14,26 @@ export const routeiq: ChartProfile = {
     version: '0.1.0',
   },
   service: { nameSuffix: 'routeiq-gateway', port: 80 },
-  needs: ['postgres'],
-  // Keys live in Postgres (LiteLLM through Prisma): the harness installs one and hands it over.
-  installs: ['postgres'],
+  needs: ['postgres', 'redis'],
+  // Keys live in Postgres (LiteLLM through Prisma); with two replicas the per-key limits are shared
+  // through Redis. The harness installs both and hands them over.
+  installs: ['postgres', 'redis'],
+  litellmVersion: { version: '1.81.3', why: "the chart's appVersion (its image ships LiteLLM 1.81.3)" },
   values: (w) => ({
-    replicaCount: 1,
+    // Two replicas once they share keys (Postgres); the limit is shared when Redis is there too.
+    replicaCount: w.databaseUrl ? 2 : 1,
     secrets: {
       create: true,
-      values: { LITELLM_MASTER_KEY: w.adminKey, OPENAI_API_KEY: w.providerKey, ...(w.databaseUrl ? { DATABASE_URL: w.databaseUrl } : {}) },
+      values: {
+        LITELLM_MASTER_KEY: w.adminKey,
+        OPENAI_API_KEY: w.providerKey,
+        ...(w.databaseUrl ? { DATABASE_URL: w.databaseUrl } : {}),
+        ...(w.cache ? { REDIS_PASSWORD: w.cache.password } : {}),
+      },
     },
     // The chart's default says `env/LITELLM_MASTER_KEY`, which LiteLLM does not resolve (a known
     // defect); the harness sets the working reference so keys can be tested at all.
-    config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model })) },
+    config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model, ...(w.cache ? { redis: { host: w.cache.host, port: w.cache.port } } : {}) })) },
     gateway: { ssrf: { allowPrivateIps: true }, ...(w.databaseUrl ? { database: { runMigrations: true } } : {}) },
   }),
   app: {
@@ -39,7 +47,9 @@ export const routeiq: ChartProfile = {
         probes: {
           liveness: { path: '/health/liveliness' },
           readiness: { path: '/health/readiness' },
-          startup: { path: '/health/liveliness' },
+          // LiteLLM imports for tens of seconds and applies its migrations before it listens; the
+          // chart's liveness probe (30 s + 3 × 10 s) kills it first unless a startup probe holds it off
+          startup: { enabled: true, path: '/health/liveliness' },
         },
       }),
     },
@@ -53,7 +63,8 @@ export const routeiq: ChartProfile = {
       readyReportsDependencies: [{ dependency: 'postgres', field: 'checks' }],
     },
     keys: { flavour: 'litellm', generatePath: '/key/generate', deletePath: '/key/delete' },
-    ratelimit: { flavour: 'litellm-window', limit: 3, sharedAcrossReplicas: false },
+    // shared through the Redis the harness wires in; without it each replica counts alone
+    ratelimit: { flavour: 'litellm-window', limit: 3, sharedAcrossReplicas: true },
     metrics: {
       path: '/metrics',
       requestsCounter: 'litellm_proxy_total_requests_metric_total',
@@ -77,6 +88,17 @@ export const routeiq: ChartProfile = {
                 podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'mock' } },
                 ports: [{ port: 8089, protocol: 'TCP' }],
               },
+              // and the Postgres and Redis the harness installs next to it (keys, shared limits)
+              {
+                namespaceSelector: { matchLabels: { 'gateway-smoke/role': 'gateway' } },
+                podSelector: { matchLabels: { 'gateway-smoke/role': 'postgres' } },
+                ports: [{ port: 5432, protocol: 'TCP' }],
+              },
+              {
+                namespaceSelector: { matchLabels: { 'gateway-smoke/role': 'gateway' } },
+                podSelector: { matchLabels: { 'gateway-smoke/role': 'redis' } },
+                ports: [{ port: 6379, protocol: 'TCP' }],
+              },
             ],
           },
         },
@@ -93,6 +115,8 @@ export const routeiq: ChartProfile = {
       'so it runs on a plain-LiteLLM stand-in that has no /_health/* endpoints',
   },
   knownDefects: [
+    'LiteLLM 1.81.3 (the LiteLLM of the chart\'s appVersion; seen on the stand-in on kind) counts every proxied request twice in litellm_proxy_total_requests_metric_total and litellm_proxy_failed_requests_metric_total (4 requests → +8); 1.81.16 counts once.',
+    'LiteLLM 1.81.3 sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen on the stand-in on kind).',
     "config.gateway defaults to `master_key: env/LITELLM_MASTER_KEY`; LiteLLM resolves only `os.environ/`, so on the chart's defaults the master key is that literal string and admin calls with the real key are refused.",
     'litellm_settings.callbacks has no "prometheus" by default: /metrics is empty until it is added.',
     'networkPolicy.enabled without an ingress selector renders `ingress: [{from: [{}]}]`, which the API server rejects ("spec.ingress[0].from[0]: Required value: must specify a peer"): the release fails to install. Seen with the harness on kind v1.34.',

@@ -31,8 +31,11 @@ export interface HttpExpectation {
 export interface HealthCapability {
   live: HttpExpectation;
   ready: HttpExpectation;
-  /** Dependencies the readiness endpoint checks and reports, with the JSON field that reports it. */
-  readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string }[];
+  /**
+   * Dependencies the readiness endpoint checks and reports, with the JSON field that reports it and
+   * how soon after the dependency goes away readiness must say so (default 30 s).
+   */
+  readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string; withinMs?: number; why?: string }[];
 }
 
 /**
@@ -93,6 +96,11 @@ export interface MetricsCapability {
   mustExist?: string[];
   /** Whether the endpoint needs the admin credential. */
   needsAuth: boolean;
+  /**
+   * A chart file that names metrics for its users (e.g. NOTES.txt): list items starting with a name
+   * with this prefix are checked against the scrape, a missing one is a chart finding.
+   */
+  documentedIn?: { file: string; prefix: string };
 }
 
 export interface NetpolCapability {
@@ -146,6 +154,14 @@ export interface MockWiring {
   databaseUrl?: string;
   /** The run namespace, for charts whose values name it (their `namespace` wins over helm's -n). */
   namespace?: string;
+  /** The same Postgres as parts, for charts that assemble the URL themselves from a Secret. */
+  database?: { host: string; port: number; name: string; user: string };
+  /** Redis the harness installed (the profile's `installs`): shared rate-limit state and cache. */
+  cache?: { host: string; port: number; password: string };
+  /** Whether the cluster serves the Gateway API (HTTPRoute); charts that render routes need it. */
+  gatewayApi?: boolean;
+  /** One more per-run secret (LiteLLM's salt key). */
+  saltKey?: string;
 }
 
 /** A second chart installed after the main one, from the same repository (e.g. ai-helm's models). */
@@ -180,6 +196,14 @@ export interface GatewayRef {
   listenerPort: number;
 }
 
+/** Secrets a chart reads but does not create: the harness creates them next to what it installs. */
+export interface DependencySecrets {
+  /** Postgres password, plus the database and user the chart's defaults name. */
+  postgres?: { secret: string; key: string; database: string; user: string };
+  /** Redis/Valkey password. */
+  redis?: { secret: string; key: string };
+}
+
 export interface ChartProfile {
   name: string;
   title: string;
@@ -199,7 +223,16 @@ export interface ChartProfile {
    * What the harness installs in the run namespace before the chart on a cluster target (from
    * fixtures/charts, images built here); values() then gets its address (e.g. `databaseUrl`).
    */
-  installs?: 'postgres'[];
+  installs?: ('postgres' | 'redis')[];
+  /**
+   * The chart always connects its app to the database (litellm-proxy sets DATABASE_URL whatever the
+   * values): without a usable one the release cannot start, so the run stops as `environment`.
+   */
+  requiresDatabase?: boolean;
+  /** Secrets the chart expects next to what the harness installs (names from the chart's defaults). */
+  dependencySecrets?: DependencySecrets;
+  /** The LiteLLM release the stand-in image runs (one image per version), and why that one. */
+  litellmVersion?: { version: string; why: string };
   /** Helm values that wire the chart to the mock provider and the admin credential. */
   values(wiring: MockWiring): Record<string, unknown>;
   /** The chart's app image and its local stand-in; absent when the chart runs no app image of its own. */

@@ -5,14 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { VersionApi } from '@kubernetes/client-node';
+import { ApisApi, VersionApi } from '@kubernetes/client-node';
 import { chartImageRef, decideAppImage, type AppImageChoice } from '../cluster/app-image.ts';
 import { prepareDependencies, resolveChart, type ResolvedChart } from '../cluster/chart-source.ts';
 import { podChanges, type PodSnapshot, snapshotPods, tunnelChanges } from '../cluster/changes.ts';
 import { type AiGatewayRun, provisionAiGateway } from '../cluster/ai-gateway-run.ts';
 import { STACK_IMAGE_NAMES, stackImages } from '../cluster/ai-gateway-stack.ts';
 import { chooseClusterKit } from '../cluster/cluster-kit.ts';
-import { type FixtureTarget, imageValues, installFixture, installPostgres } from '../cluster/dependencies.ts';
+import { deploymentControl, type FixtureTarget, imageValues, installFixture, installPostgres, installRedis, type PostgresInstall } from '../cluster/dependencies.ts';
 import { buildImages, type ImageRefs, loadImages, onEveryNode } from '../cluster/images.ts';
 import { ensureKindCluster, type KindCluster, requireTool } from '../cluster/kind.ts';
 import { createRunNamespace } from '../cluster/namespace.ts';
@@ -26,15 +26,18 @@ import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
 import { Tunnel } from '../kube/tunnel.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
-import { prismaBlocker } from '../local/paths.ts';
 import type { RunPlan } from '../plan.ts';
 import type { ChartProfile, MockWiring } from '../profiles/types.ts';
 import { isNotApplicable } from '../profiles/types.ts';
 import type { RunContext } from '../run-context.ts';
+import { EnvironmentError } from '../errors.ts';
 import { newSecret } from '../secrets.ts';
+import { documentedMetrics } from '../chart-docs.ts';
+import { checkPrismaEngines, type EnginesResult } from '../prisma-engines.ts';
+import { startControlServer } from './control-server.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
-import type { Provenance, ProvisionedTarget } from './types.ts';
+import type { Provenance, ProvisionedTarget, Target } from './types.ts';
 
 const MOCK_PORT = 8089;
 const READY_TIMEOUT_MS = 300_000;
@@ -57,6 +60,8 @@ export class ClusterProvisioner implements Provisioner {
   private aigw: AiGatewayRun | undefined;
   readonly fingerprint: Record<string, string> = {};
   provenance: Provenance | undefined;
+  /** Prisma's engines as given to this run (checked once): which LiteLLM image variant to build. */
+  private engines: EnginesResult | undefined;
 
   constructor(plan: RunPlan, ctx: RunContext) {
     this.plan = plan;
@@ -118,10 +123,31 @@ export class ClusterProvisioner implements Provisioner {
     if (!mockService) throw new Error(`the mock provider release created no Service in ${namespace}`);
 
     const prisma = await this.prismaGap(standIn, images);
-    const databaseUrl = await this.installDatabase(fixtures, images, prisma);
+    if (standIn && profile.app?.standIn?.image === 'litellm' && images.litellm) {
+      fingerprint['prisma engines'] = prisma ? `none (${prisma})` : `${this.engines?.ok ? this.engines.engines.dir : '?'} in ${images.litellm}`;
+      if (profile.litellmVersion) fingerprint['litellm (stand-in)'] = `${profile.litellmVersion.version}: ${profile.litellmVersion.why}`;
+    }
+    if (prisma && profile.requiresDatabase) {
+      throw new EnvironmentError(
+        `The ${profile.name} chart always connects LiteLLM to its database, and LiteLLM cannot use one here: ${prisma}. ` +
+          'Pass --prisma-engines <dir> (or GATEWAY_SMOKE_PRISMA_ENGINES) with a folder like ../shared/prisma-engines.',
+      );
+    }
+    const db = await this.installDatabase(fixtures, images, prisma);
+    const cache = await this.installCache(fixtures, images);
     const adminKey = newSecret('sk-admin');
     const providerKey = newSecret('sk-provider');
-    const wiring: MockWiring = { mockUrl: `http://${mockService}.${namespace}.svc.cluster.local:${MOCK_PORT}`, providerKey, adminKey, model: plan.model, namespace, ...(databaseUrl ? { databaseUrl } : {}) };
+    const wiring: MockWiring = {
+      mockUrl: `http://${mockService}.${namespace}.svc.cluster.local:${MOCK_PORT}`,
+      providerKey,
+      adminKey,
+      model: plan.model,
+      namespace,
+      ...(db ? { databaseUrl: db.url, database: { host: db.host, port: db.port, name: db.database, user: db.user } } : {}),
+      ...(cache ? { cache } : {}),
+      saltKey: newSecret('sk-salt'),
+      gatewayApi: await servesGatewayApi(k),
+    };
     const values = this.valueLayers(wiring);
     if (profile.needs.includes('envoy-ai-gateway')) {
       return this.provisionOnAiGateway({ k, helmEnv, namespace, kubeconfig, chart, wiring, values, images, mockService, standIn, prisma });
@@ -147,6 +173,16 @@ export class ClusterProvisioner implements Provisioner {
     this.tunnels = tunnels.all;
     this.gatewayPods = await snapshotPods(k, namespace, release);
 
+    // The health suite takes the database away through this endpoint and watches readiness.
+    let control: Target['control'];
+    if (db) {
+      const server = await startControlServer({ postgres: deploymentControl(fixtures, db.deployment, 'Postgres') }, (l) => ctx.log.info(l));
+      ctx.defer('close control endpoint', () => server.close());
+      control = server.control;
+    }
+    const metricsDoc = isNotApplicable(profile.capabilities.metrics) ? undefined : profile.capabilities.metrics.documentedIn;
+    const documented = metricsDoc ? await documentedMetrics(chart.path, metricsDoc, chart.label) : undefined;
+
     return {
       target: {
         kind: plan.target,
@@ -157,7 +193,9 @@ export class ClusterProvisioner implements Provisioner {
         ...(tunnels.replicas.length > 1 ? { replicas: tunnels.replicas } : {}),
         mock: { url: tunnels.mockUrl, providerKey },
         standIn,
-        environment: environmentFor(profile, { kind: plan.target, standIn, prisma, adminKey: true, mock: true, controllable: [] }),
+        environment: environmentFor(profile, { kind: plan.target, standIn, prisma, adminKey: true, mock: true, controllable: control?.dependencies ?? [] }),
+        ...(control ? { control } : {}),
+        ...(documented ? { documentedMetrics: documented } : {}),
         cluster: {
           kubeconfig,
           ...(k.context ? { context: k.context } : {}),
@@ -273,12 +311,14 @@ export class ClusterProvisioner implements Provisioner {
     const names: ImageName[] = ['mock'];
     if (app?.use === 'local' && profile.app?.standIn) names.push(profile.app.standIn.image);
     if (profile.installs?.includes('postgres')) names.push('postgres');
+    if (this.installsRedis()) names.push('redis');
     if (suites.includes('netpol') && !isNotApplicable(profile.capabilities.netpol)) names.push('probe');
     if (profile.needs.includes('envoy-ai-gateway')) names.push(...STACK_IMAGE_NAMES);
-    if (!this.kind) return listImages({ only: names });
+    const env = await this.imageVariant(app?.use === 'local' && profile.app?.standIn?.image === 'litellm');
+    if (!this.kind) return listImages({ only: names, env: { ...process.env, ...env } });
     const kind = this.kind;
     return this.ctx.phase('build and load images', async () => {
-      const refs = await buildImages(names, this.ctx);
+      const refs = await buildImages(names, this.ctx, env);
       // A database the gateway cannot use is not installed, so its image need not be loaded either.
       if (refs.postgres && (await this.prismaGap(app?.use === 'local', refs))) delete refs.postgres;
       await loadImages({ kind: kind.kindBin, cluster: this.plan.clusterName, refs: Object.values(refs), ctx: this.ctx });
@@ -287,25 +327,64 @@ export class ClusterProvisioner implements Provisioner {
   }
 
   /**
-   * Why LiteLLM cannot use a database on this run, if so: the stand-in image was built without
-   * Prisma's engines. Without a DATABASE_URL LiteLLM still runs, and the key suites say why not.
+   * The LiteLLM stand-in's build variant: the profile's LiteLLM version, and Prisma's engines when
+   * they were given and check out (a bad folder is not passed on: the image is built without, and
+   * the reason becomes the key suites' `environment` verdict).
+   */
+  private async imageVariant(litellm: boolean): Promise<Record<string, string>> {
+    if (!litellm) return {};
+    this.engines ??= await checkPrismaEngines(this.plan.prismaEngines);
+    return {
+      ...(this.plan.profile.litellmVersion ? { LITELLM_VERSION: this.plan.profile.litellmVersion.version } : {}),
+      GATEWAY_SMOKE_PRISMA_ENGINES: this.engines.ok ? this.engines.engines.dir : '',
+    };
+  }
+
+  /**
+   * Why LiteLLM cannot use a database on this run, if so: no usable engines were given, or the
+   * stand-in image does not carry these engines. Without a DATABASE_URL LiteLLM still runs, and
+   * the key suites say why they cannot.
    */
   private async prismaGap(standIn: boolean, images: ImageRefs): Promise<string | undefined> {
     if (!standIn || this.plan.profile.app?.standIn?.image !== 'litellm') return undefined;
     const ref = images.litellm;
     if (!ref) return undefined;
-    const r = await execa('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "io.gateway-smoke.prisma-engines"}}', ref], { reject: false });
-    if (r.stdout.trim() !== 'absent') return undefined;
-    return `${(await prismaBlocker()) ?? 'Prisma engines unavailable'} (image ${ref} was built without them)`;
+    this.engines ??= await checkPrismaEngines(this.plan.prismaEngines);
+    if (!this.engines.ok) return this.engines.reason;
+    const r = await execa('docker', ['image', 'inspect', '--format', '{{index .Config.Labels "io.gateway-smoke.prisma-engines-hash"}}', ref], { reject: false });
+    const hash = r.stdout.trim();
+    if (hash === this.engines.engines.hash) return undefined;
+    return `Prisma engines unavailable: image ${ref} carries ${hash && hash !== 'none' && hash !== '<no value>' ? `engines ${hash}` : 'no engines'}, not the given ones (${this.engines.engines.hash})`;
   }
 
-  private async installDatabase(fixtures: FixtureTarget, images: ImageRefs, prisma: string | undefined): Promise<string | undefined> {
+  private async installDatabase(fixtures: FixtureTarget, images: ImageRefs, prisma: string | undefined): Promise<PostgresInstall | undefined> {
     if (!this.plan.profile.installs?.includes('postgres')) return undefined;
     if (prisma) {
       this.ctx.log.info(`not installing Postgres: the gateway could not use it (${prisma})`);
       return undefined;
     }
-    return this.ctx.phase('install Postgres', () => installPostgres(fixtures, images.postgres));
+    const want = this.plan.profile.dependencySecrets?.postgres;
+    return this.ctx.phase('install Postgres', () =>
+      installPostgres(fixtures, images.postgres, want ? { database: want.database, user: want.user, secret: { name: want.secret, key: want.key } } : {}),
+    );
+  }
+
+  /**
+   * Whether this run installs the profile's Redis. GATEWAY_SMOKE_SKIP_INSTALLS=redis leaves it out
+   * on purpose, to see what it guards against (replicas that each count a key's limit alone).
+   */
+  private installsRedis(): boolean {
+    const skipped = (process.env['GATEWAY_SMOKE_SKIP_INSTALLS'] ?? '').split(',').map((s) => s.trim());
+    return this.plan.profile.installs?.includes('redis') === true && !skipped.includes('redis');
+  }
+
+  private async installCache(fixtures: FixtureTarget, images: ImageRefs): Promise<{ host: string; port: number; password: string } | undefined> {
+    if (!this.installsRedis()) {
+      if (this.plan.profile.installs?.includes('redis')) this.ctx.log.warn('not installing Redis (GATEWAY_SMOKE_SKIP_INSTALLS=redis): replicas share no rate-limit state');
+      return undefined;
+    }
+    const want = this.plan.profile.dependencySecrets?.redis;
+    return this.ctx.phase('install Redis', () => installRedis(fixtures, images.redis, want ? { secret: { name: want.secret, key: want.key } } : {}));
   }
 
   /** Runs a wait while watching every pod of the namespace for states that waiting cannot fix. */
@@ -362,6 +441,12 @@ async function registryNote(image: string): Promise<string> {
   const host = registryOf(image);
   const r = await probeRegistry(host, 3000);
   return r.reachable ? `${host} answers from this machine (${r.detail}), so the image or tag may not exist or need credentials` : `${host} is unreachable from this machine (${r.detail})`;
+}
+
+/** Whether the cluster serves the Gateway API's HTTPRoute (charts that render one need it). */
+async function servesGatewayApi(k: Kube): Promise<boolean> {
+  const groups = await k.kc.makeApiClient(ApisApi).getAPIVersions();
+  return groups.groups.some((g) => g.name === 'gateway.networking.k8s.io');
 }
 
 async function findService(k: Kube, namespace: string, release: string, profile: ChartProfile): Promise<string> {

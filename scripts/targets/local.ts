@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { startMock } from '../../mock/server.ts';
 import { startLiteLLM } from '../local/litellm.ts';
 import { startLlmProxy } from '../local/llm-proxy.ts';
-import { NotInstalledError, prismaBlocker } from '../local/paths.ts';
+import { litellmKeysBlockedReason, NotInstalledError } from '../local/paths.ts';
+import { ensurePrismaClient } from '../local/prisma-client.ts';
+import { checkPrismaEngines } from '../prisma-engines.ts';
+import { startControlServer } from './control-server.ts';
 import { EnvironmentError } from '../errors.ts';
 import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
@@ -14,7 +17,7 @@ import type { RunContext } from '../run-context.ts';
 import { mask, newSecret } from '../secrets.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
-import type { Provenance, ProvisionedTarget } from './types.ts';
+import type { Provenance, ProvisionedTarget, Target } from './types.ts';
 
 export class LocalProvisioner implements Provisioner {
   readonly tools = [] as const;
@@ -74,6 +77,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
   ctx.defer('stop mock provider', () => mock.close());
 
   fingerprint['mock provider'] = mock.url;
+  let control: Target['control'];
   let baseUrl: string;
   let metricsUrl: string;
   let prisma: string | undefined;
@@ -86,14 +90,28 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
     metricsUrl = gw.metricsUrl;
     fingerprint['gateway'] = gw.version;
   } else {
-    // Keys need Postgres through Prisma; where Prisma's engines cannot be had, keys and the
-    // per-key 429s are reported as environment, with the evidence, and LiteLLM runs without a DB.
-    prisma = await prismaBlocker();
+    // Keys need Postgres through Prisma's engines; where they are not given (or unusable), keys and
+    // the per-key 429s are reported as environment, with the reason, and LiteLLM runs without a DB.
+    const engines = await checkPrismaEngines(plan.prismaEngines);
+    let blocked = litellmKeysBlockedReason(engines);
+    if (!blocked && engines.ok) {
+      fingerprint['prisma engines'] = `${engines.engines.dir} (hash ${engines.engines.hash})`;
+      blocked = await ctx.phase("LiteLLM's Prisma client for the given engines", () =>
+        ensurePrismaClient(engines.engines, { log: (l) => ctx.log.info(l), signal: ctx.signal }),
+      );
+    }
     let databaseUrl: string | undefined;
-    if (!prisma) {
+    if (blocked) {
+      prisma = blocked;
+      fingerprint['prisma engines'] = `none: ${blocked}`;
+    } else {
       const pg = await ctx.phase('start PostgreSQL', () => startPostgres({ logFile: join(logDir, 'postgres.log') }));
       ctx.defer('stop PostgreSQL', () => pg.stop());
       databaseUrl = pg.url;
+      // The health suite's dependency check stops and restarts this process through the control endpoint.
+      const server = await startControlServer({ postgres: { stop: () => pg.pause(), start: () => pg.resume() } }, (l) => ctx.log.info(l));
+      ctx.defer('close control endpoint', () => server.close());
+      control = server.control;
     }
     const gw = await ctx.phase('start LiteLLM proxy (real, PyPI)', () =>
       startLiteLLM({
@@ -104,7 +122,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
         chart: profile.name === 'routeiq' ? 'routeiq' : 'litellm-proxy',
         // routeiq's chart has no prometheus callback by default; the profile's values add it.
         prometheus: true,
-        ...(databaseUrl ? { databaseUrl } : {}),
+        ...(databaseUrl && engines.ok ? { databaseUrl, prismaEnv: engines.engines.env } : {}),
         workDir: join(work, 'litellm'),
         logFile: join(logDir, 'litellm.log'),
       }),
@@ -126,7 +144,8 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
       metricsUrl,
       mock: { url: mock.url, providerKey },
       standIn,
-      environment: environmentFor(profile, { kind: 'local', standIn, prisma, adminKey: true, mock: true, controllable: [] }),
+      environment: environmentFor(profile, { kind: 'local', standIn, prisma, adminKey: true, mock: true, controllable: control?.dependencies ?? [] }),
+      ...(control ? { control } : {}),
     },
   };
 }

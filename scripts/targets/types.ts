@@ -30,6 +30,8 @@ export interface Target {
   environment: Partial<Record<SuiteName | `${SuiteName}.${string}`, string>>;
   /** Harness control endpoint (loopback): lets a suite stop and restart a dependency. */
   control?: { url: string; token: string; dependencies: string[] };
+  /** Metric names the chart documents for its users (profile `metrics.documentedIn`), read from the chart that ran. */
+  documentedMetrics?: { source: string; names: string[] };
   /** Cluster facts for the netpol suite (kind/existing targets only). */
   cluster?: ClusterFacts;
   /** A Gateway-API chart's Gateway and the Envoy serving it, read by the health suite (with `cluster`). */

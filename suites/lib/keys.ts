@@ -52,7 +52,9 @@ export async function deleteKey(api: KeyApi, target: Target, key: ClientKey): Pr
     api.flavour === 'litellm'
       ? await http('POST', `${target.baseUrl}${api.deletePath}`, { token: target.adminKey, body: { keys: [key.handle] } })
       : await http('DELETE', `${target.baseUrl}/manage/tokens/${encodeURIComponent(key.handle)}`, { token: target.adminKey });
-  if (res.status >= 300) throw new Error(`deleting the key failed: ${describeRes(res)}`);
+  // The gateway's own answer, quoted: a 500 here is a defect of the gateway, and the body says which.
+  const call = api.flavour === 'litellm' ? `POST ${api.deletePath}` : 'DELETE /manage/tokens/{id}';
+  if (res.status >= 300) throw new Error(`deleting the key failed: ${call} answered HTTP ${res.status}: ${res.text.slice(0, 600).replace(/\s+/g, ' ')}`);
 }
 
 /** The official SDK as a real client would use it, but with retries off: a retry hides a 429. */

@@ -16,46 +16,61 @@ install -m 0755 "$ctx/litellm-entrypoint.sh" /usr/local/bin/litellm-entrypoint
 LITELLM_LOCAL_MODEL_COST_MAP=True /opt/litellm/bin/python -c 'import litellm.proxy.proxy_server, prometheus_client, prisma, redis'
 LITELLM_LOCAL_MODEL_COST_MAP=True /opt/litellm/bin/litellm --version || true
 
-# Prisma engines, best effort. LiteLLM's DB features (keys, teams, spend) need its Prisma client
-# generated, and that needs Prisma's query/schema engine binaries, which Prisma publishes only on
-# its own CDN (binaries.prisma.sh). Where that is unreachable this fails; the image records the
-# outcome (label io.gateway-smoke.prisma-engines=present|absent, /opt/litellm/prisma-status.json)
-# so the harness can say "environment: Prisma engines unavailable" instead of starting LiteLLM
-# with a DATABASE_URL (it then exits: "Unable to find Prisma binaries").
+# Prisma's engines. LiteLLM's DB features (keys, teams, spend) need its Prisma client generated, and
+# that needs Prisma's query/schema engines, which Prisma publishes only on its own CDN. They come
+# from the build context when given (GATEWAY_SMOKE_PRISMA_ENGINES, see build-images.sh), never from
+# a download; without them the image records "absent" (label io.gateway-smoke.prisma-engines,
+# /opt/litellm/prisma-status.json) and the harness gives such an image no DATABASE_URL (LiteLLM
+# would exit: "Unable to find Prisma binaries").
 export PRISMA_HOME_DIR=/opt/litellm/prisma-home
-mkdir -p "$PRISMA_HOME_DIR"
-# The Prisma CLI is an npm package run by Node; nodejs-bin (PyPI) gives it one without nodejs.org.
-/opt/litellm/bin/pip install --no-input 'nodejs-bin==18.4.0a4' || echo "nodejs-bin unavailable: prisma will try nodeenv"
 schema_dir="$(/opt/litellm/bin/python -c 'import litellm, os; print(os.path.join(os.path.dirname(litellm.__file__), "proxy"))')"
-set +e
-out="$(cd "$schema_dir" && PATH=/opt/litellm/bin:$PATH timeout 180 prisma generate --schema "$schema_dir/schema.prisma" 2>&1)"
-rc=$?
-set -e
-printf '%s\n' "$out" | tail -n 15
-engines=absent
-if [[ $rc -eq 0 ]] && find "$PRISMA_HOME_DIR" -name 'prisma-query-engine-*' -type f | grep -q .; then engines=present; fi
+engines=absent out="" rc=0
+if [[ -d "$ctx/prisma-engines" ]]; then
+  (cd "$ctx/prisma-engines" && sha256sum -c --ignore-missing SHA256SUMS)
+  install -d /opt/prisma-engines
+  install -m 0755 "$ctx/prisma-engines/query-engine" "$ctx/prisma-engines/schema-engine" /opt/prisma-engines/
+  install -m 0644 "$ctx/prisma-engines/SHA256SUMS" "$ctx/prisma-engines/HASH" /opt/prisma-engines/
+  # what the folder's runtime-env.sh sets (the image's ENV sets the same for run time)
+  export PRISMA_QUERY_ENGINE_BINARY=/opt/prisma-engines/query-engine PRISMA_SCHEMA_ENGINE_BINARY=/opt/prisma-engines/schema-engine \
+    PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING=1 PRISMA_CLI_QUERY_ENGINE_TYPE=binary PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
+  /opt/prisma-engines/query-engine --version
+  /opt/prisma-engines/schema-engine --version
+  mkdir -p "$PRISMA_HOME_DIR"
+  # The Prisma CLI is an npm package run by Node; nodejs-bin (PyPI) gives it one without nodejs.org.
+  # Its first call installs prisma@<pinned> from the npm registry into PRISMA_HOME_DIR (kept in the
+  # image: LiteLLM runs `prisma migrate deploy` and `prisma migrate diff` at start-up).
+  /opt/litellm/bin/pip install --no-input 'nodejs-bin==18.4.0a4'
+  set +e
+  out="$(cd "$schema_dir" && PATH=/opt/litellm/bin:$PATH timeout 600 prisma generate --schema "$schema_dir/schema.prisma" 2>&1)"
+  rc=$?
+  set -e
+  printf '%s\n' "$out" | tail -n 20
+  [[ $rc -eq 0 ]] || { echo "prisma generate failed (exit $rc) with the given engines"; exit 1; }
+  # the generated client imports and finds the engine
+  /opt/litellm/bin/python -c 'import prisma; from prisma import Prisma; Prisma()'
+  engines=present
+fi
 PRISMA_OUT="$out" PRISMA_RC="$rc" ENGINES="$engines" SCHEMA_DIR="$schema_dir" /opt/litellm/bin/python - <<'PY'
 import json, os, time
-out, rc = os.environ["PRISMA_OUT"], int(os.environ["PRISMA_RC"])
-lines = out.splitlines()
-errs = [l for l in lines if l.startswith("Error")] or [l for l in lines if "error" in l.lower()]
+engines = os.environ["ENGINES"]
 json.dump({
-    "engines": os.environ["ENGINES"],
-    "exitCode": rc,
-    "command": "cd %s && PRISMA_HOME_DIR=/opt/litellm/prisma-home prisma generate" % os.environ["SCHEMA_DIR"],
-    "error": None if rc == 0 else (errs[0] if errs else (out.strip().splitlines() or ["exit %d" % rc])[-1]),
-    "output": out[-4000:],
+    "engines": engines,
+    "exitCode": int(os.environ["PRISMA_RC"]),
+    "command": "cd %s && prisma generate" % os.environ["SCHEMA_DIR"],
+    "error": None if engines == "present" else "built without Prisma engines (GATEWAY_SMOKE_PRISMA_ENGINES was not given)",
+    "output": os.environ["PRISMA_OUT"][-4000:],
     "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
 }, open("/opt/litellm/prisma-status.json", "w"), indent=2)
 PY
-if [[ $engines == absent ]]; then
-  # nothing usable came of it: leave neither Node nor the half-installed CLI in the image
-  /opt/litellm/bin/pip uninstall -y nodejs-bin || true
-  rm -rf "$PRISMA_HOME_DIR/.cache"
-fi
 chmod -R a+rX /opt/litellm
 mkdir -p /etc/gateway-smoke
 echo "io.gateway-smoke.prisma-engines=$engines" >/etc/gateway-smoke/labels
 
+# Laid out like LiteLLM's own image, whose /app is its source tree: charts run its scripts from
+# there (litellm-proxy's migration Job: `cd /app && python litellm/proxy/prisma_migration.py`).
+# No /app/schema.prisma on purpose: that script ends with a `prisma generate` in /app, which cannot
+# write this image's (root-owned) client anyway, and with a schema there it peaks at ~600 MiB
+# (measured), over the chart Job's 512Mi limit (OOMKilled); without one it stops at once.
+ln -sfn "$(dirname "$schema_dir")" /app/litellm
 install -d -o 1000 -g 1000 /app /app/data /app/config /app/models
 rm -rf /root/.cache /root/.npm /tmp/* /var/cache/apt/*.bin
