@@ -99,7 +99,7 @@ describe.skipIf(!llmProxyInstalled)('llm-proxy v0.1.3 (real)', () => {
     });
     expect(metrics.checks.filter((c) => c.verdict === 'fail'), r.stderr.slice(-2000)).toEqual([]);
     expect(metrics.verdict).toBe('pass');
-    expect(r.stderr).toMatch(/metrics\s+pass \(3 of 4; 1 environment\)/);
+    expect(r.stderr).toMatch(/metrics\s+pass \(3 of 5; 1 environment, 1 not applicable\)/);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(0);
   });
 

@@ -50,14 +50,14 @@ describe('run plan from flags', () => {
       chartDir: resolve('charts/x'),
       waiversFile: resolve('w.yaml'),
       chartMirror: resolve('mirror'),
-      prismaEngines: resolve('engines'),
+      prismaEngines: { dir: resolve('engines'), from: '--prisma-engines' },
       waivers: [],
     });
   });
 
   test('the mirror and engines folders come from their environment variables when no flag names them', async () => {
     const plan = await buildPlan(base, { GATEWAY_SMOKE_CHART_MIRROR: '/srv/charts', GATEWAY_SMOKE_PRISMA_ENGINES: '/srv/engines' });
-    expect(plan).toMatchObject({ chartMirror: '/srv/charts', prismaEngines: '/srv/engines' });
+    expect(plan).toMatchObject({ chartMirror: '/srv/charts', prismaEngines: { dir: '/srv/engines', from: 'GATEWAY_SMOKE_PRISMA_ENGINES' } });
   });
 
   test('the url target needs a base url and a set admin-key variable', async () => {
