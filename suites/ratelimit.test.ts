@@ -114,8 +114,8 @@ describe('ratelimit', () => {
     expect(ok.length).toBeGreaterThan(0);
     for (const s of ok) {
       const names = Object.keys(s.res.headers);
-      expect(names.some((n) => /^x-ratelimit-.*remaining-requests$/.test(n)), `request #${s.index}: headers ${names.join(', ')}`).toBe(true);
-      expect(names.some((n) => /^x-ratelimit-.*limit-requests$/.test(n)), `request #${s.index}: headers ${names.join(', ')}`).toBe(true);
+      expect(names.some((n) => /^x-ratelimit-.*remaining-requests$/.test(n)), `request #${s.index}${s.stream ? ' (streamed)' : ''}: headers ${names.join(', ')}`).toBe(true);
+      expect(names.some((n) => /^x-ratelimit-.*limit-requests$/.test(n)), `request #${s.index}${s.stream ? ' (streamed)' : ''}: headers ${names.join(', ')}`).toBe(true);
     }
   });
 

@@ -2,7 +2,7 @@
 // the project's fixture charts with images built here. Each install waits until its workloads are
 // ready and returns how the gateway reaches it.
 import { join } from 'node:path';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { DiscoveryV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
 import type { DependencyControl } from '../targets/control-server.ts';
 import { type HelmEnv, helmInstall } from '../kube/helm.ts';
@@ -132,6 +132,17 @@ export function deploymentControl(t: FixtureTarget, deployment: string, what: st
     start: async () => {
       await scale(1);
       await waitForWorkloads(t.k, t.namespace, { labelSelector: `app.kubernetes.io/instance=${deployment}`, timeoutMs: 180_000, what, signal: t.ctx.signal });
+      // Ready is not yet reachable: the Service must list the new pod, and every node's proxy then
+      // programs it (a second or two; seen on kind: a gateway call right after Ready got
+      // "Can't reach database server", the same call seconds later worked).
+      const slices = t.k.kc.makeApiClient(DiscoveryV1Api);
+      for (const deadline = Date.now() + 60_000; ; ) {
+        const list = await slices.listNamespacedEndpointSlice({ namespace: t.namespace, labelSelector: `kubernetes.io/service-name=${deployment}` });
+        if (list.items.some((sl) => sl.endpoints?.some((e) => e.conditions?.ready))) break;
+        if (Date.now() > deadline) throw new Error(`${what}: the Service ${deployment} lists no ready endpoint 60s after its pod became Ready`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await new Promise((r) => setTimeout(r, 5_000));
     },
   };
 }
