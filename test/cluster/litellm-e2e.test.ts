@@ -75,6 +75,7 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     expect(check(r, 'ratelimit', /holds across every replica/).verdict).toBe('pass');
     expect(failing(r)).toEqual([
       'health: readiness reports postgres going away',
+      'keys: a deleted rate-limited key is refused',
       'keys: a deleted unlimited key is refused',
       'metrics: litellm_proxy_failed_requests_metric_total moved by exactly 1 for the 429',
       'metrics: litellm_proxy_total_requests_metric_total moved by exactly the requests sent',
@@ -82,7 +83,10 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
       'ratelimit: successes carry the remaining-requests headers',
     ]);
     expect(check(r, 'health', /postgres going away/).message).toMatch(/never reported postgres going away within 150s.*last: HTTP 200 db="connected"/);
-    expect(check(r, 'keys', /deleted unlimited/).message).toMatch(/still accepted 15 s after deletion/);
+    // Every replica had used each key before its deletion; a pod that did not handle the delete keeps serving it from memory.
+    for (const kind of ['unlimited', 'rate-limited']) {
+      expect(check(r, 'keys', new RegExp(`deleted ${kind}`)).message).toMatch(/^a deleted \S+ key was still accepted 15 s after deletion: .*litellm-proxy-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
+    }
     expect(check(r, 'metrics', /total_requests/).message).toMatch(/moved by 8 for 4 request\(s\) sent .*: every request was counted twice/);
     expect(check(r, 'metrics', /documents/).message).toMatch(/chart finding: .*templates\/NOTES\.txt tells users to watch litellm_total_requests, .* which \/metrics does not export/);
     expect(check(r, 'ratelimit', /remaining-requests/).message).toMatch(/^request #1 \(streamed\): headers .*x-litellm-key-rpm-limit/);
@@ -117,6 +121,13 @@ describe.skipIf(!haveEngines || !haveMirror)('routeiq (the real chart from the m
     }
     expect(check(r, 'ratelimit', /exact burst/).verdict, out.slice(-3000)).toBe('pass');
     expect(check(r, 'ratelimit', /holds across every replica/).verdict, out.slice(-3000)).toBe('pass');
+    // Revocation across replicas: a pod that validated the key before the delete keeps serving it
+    // from LiteLLM's in-memory key cache (the profile's knownDefects).
+    for (const kind of ['unlimited', 'rate-limited']) {
+      const c = check(r, 'keys', new RegExp(`deleted ${kind}`));
+      expect(c.verdict, c.message).toBe('fail');
+      expect(c.message).toMatch(/still accepted 15 s after deletion: .*routeiq-routeiq-gateway-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
+    }
   });
 
   test('two replicas without Redis: the ratelimit suite fails, saying successes = limit × replicas', async () => {
