@@ -43,11 +43,18 @@ const failing = (report: RunReport) => report.suites.flatMap((s) => s.checks.fil
 afterAll(() => releaseTestCluster());
 
 describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) with Prisma engines, Postgres and Redis', () => {
-  test('keys, per-key 429s across two replicas and metrics run for real; what fails is a named LiteLLM or chart defect', async () => {
-    const { out, report } = await e2e(['--chart', 'litellm-proxy', '--chart-dir', LITELLM_PROXY_CHART, '--prisma-engines', ENGINES]);
+  // The chart's default allow_requests_on_db_unavailable: true hides a database outage from readiness
+  // (the profile's knownDefects); with it off, readiness must report Postgres scaled to 0 and recover.
+  test('keys, per-key 429s across two replicas, metrics and readiness on a database outage run for real; what fails is a named LiteLLM or chart defect', async () => {
+    const values = join(await mkdtemp(join(tmpdir(), 'gs-values-')), 'db-strict.yaml');
+    await writeFile(values, 'litellm:\n  generalSettings:\n    allow_requests_on_db_unavailable: false\n');
+    const { out, report } = await e2e(['--chart', 'litellm-proxy', '--chart-dir', LITELLM_PROXY_CHART, '--prisma-engines', ENGINES, '--values', values]);
     expect(report?.error, out.slice(-3000)).toBeUndefined();
     const r = report!;
     expect(r.fingerprint['prisma engines'], out.slice(-2000)).toMatch(/prisma-engines in gateway-smoke\/litellm:1\.80\.15-prisma-[0-9a-f]{12}$/);
+    expect(check(r, 'health', /postgres going away/), out.slice(-3000)).toMatchObject({ verdict: 'pass' });
+    expect(out).toMatch(/control: stop postgres done/);
+    expect(out).toMatch(/control: start postgres done/);
     // keys for real: generated, used (plain and streamed), refused when wrong, provider key upstream
     for (const name of [/admin credential creates a key/, /completes a chat request/, /streams a chat completion/, /wrong key is refused/, /upstream saw the provider key/]) {
       expect(check(r, 'keys', name), name.source).toMatchObject({ verdict: 'pass' });
@@ -57,7 +64,6 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     expect(check(r, 'ratelimit', /429 has the promised shape/).verdict).toBe('pass');
     expect(check(r, 'ratelimit', /holds across every replica/).verdict).toBe('pass');
     expect(failing(r)).toEqual([
-      'health: readiness reports postgres going away',
       'keys: a deleted rate-limited key is refused',
       'keys: a deleted unlimited key is refused',
       'metrics: litellm_proxy_failed_requests_metric_total moved by exactly 1 for the 429',
@@ -65,7 +71,6 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
       'metrics: the metric names the chart documents are exported',
       'ratelimit: successes carry the remaining-requests headers',
     ]);
-    expect(check(r, 'health', /postgres going away/).message).toMatch(/never reported postgres going away within 150s.*last: HTTP 200 db="connected"/);
     // Every replica had used each key before its deletion; a pod that did not handle the delete keeps serving it from memory.
     for (const kind of ['unlimited', 'rate-limited']) {
       expect(check(r, 'keys', new RegExp(`deleted ${kind}`)).message).toMatch(/^a deleted \S+ key was still accepted 15 s after deletion: .*litellm-proxy-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
@@ -76,16 +81,6 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     expect(r.knownDefects.join('\n')).toMatch(/counts every proxied request twice/);
   });
 
-  test('with allow_requests_on_db_unavailable off, readiness reports Postgres going away (scaled to 0) and recovers', async () => {
-    const values = join(await mkdtemp(join(tmpdir(), 'gs-values-')), 'db-strict.yaml');
-    await writeFile(values, 'litellm:\n  generalSettings:\n    allow_requests_on_db_unavailable: false\n');
-    const { out, report } = await e2e(['--chart', 'litellm-proxy', '--chart-dir', LITELLM_PROXY_CHART, '--prisma-engines', ENGINES, '--suites', 'health', '--values', values]);
-    expect(report?.error, out.slice(-3000)).toBeUndefined();
-    expect(check(report!, 'health', /postgres going away/), out.slice(-3000)).toMatchObject({ verdict: 'pass' });
-    expect(out).toMatch(/control: stop postgres done/);
-    expect(out).toMatch(/control: start postgres done/);
-  });
-
   test('without engines the chart cannot start, and the run stops as environment in the provisioning, saying what to pass', async () => {
     const { code, out } = await e2e(['--chart', 'litellm-proxy', '--chart-dir', LITELLM_PROXY_CHART, '--suites', 'keys'], { [PRISMA_ENGINES_ENV]: '' });
     expect(code, out.slice(-2000)).toBe(3);
@@ -94,25 +89,6 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
 });
 
 describe.skipIf(!haveEngines || !haveMirror)('routeiq (the real chart from the mirror) on the LiteLLM stand-in with Prisma engines', () => {
-  test('keys and per-key 429s run for real on two replicas sharing Redis', async () => {
-    const { out, report } = await e2e(['--chart', 'routeiq', '--prisma-engines', ENGINES, '--suites', 'keys,ratelimit']);
-    expect(report?.error, out.slice(-3000)).toBeUndefined();
-    const r = report!;
-    expect(r.fingerprint['litellm (stand-in)']).toMatch(/^1\.81\.3: /);
-    for (const name of [/admin credential creates a key/, /completes a chat request/, /streams a chat completion/, /wrong key is refused/]) {
-      expect(check(r, 'keys', name), name.source).toMatchObject({ verdict: 'pass' });
-    }
-    expect(check(r, 'ratelimit', /exact burst/).verdict, out.slice(-3000)).toBe('pass');
-    expect(check(r, 'ratelimit', /holds across every replica/).verdict, out.slice(-3000)).toBe('pass');
-    // Revocation across replicas: a pod that validated the key before the delete keeps serving it
-    // from LiteLLM's in-memory key cache (the profile's knownDefects).
-    for (const kind of ['unlimited', 'rate-limited']) {
-      const c = check(r, 'keys', new RegExp(`deleted ${kind}`));
-      expect(c.verdict, c.message).toBe('fail');
-      expect(c.message).toMatch(/still accepted 15 s after deletion: .*routeiq-routeiq-gateway-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
-    }
-  });
-
   test('two replicas without Redis: the ratelimit suite fails, saying successes = limit × replicas', async () => {
     const { code, out, report } = await e2e(['--chart', 'routeiq', '--prisma-engines', ENGINES, '--suites', 'ratelimit'], { GATEWAY_SMOKE_SKIP_INSTALLS: 'redis' });
     expect(code, out.slice(-3000)).toBe(1);
