@@ -113,7 +113,7 @@ describe('keys', () => {
   for (const kind of ['unlimited', 'rate-limited'] as const) {
     test(`a deleted ${kind} key is refused`, async (ctx) => {
       if (target.environment['keys.delete']) return ctx.skip(environmentNote(target.environment['keys.delete']));
-      const k = kind === 'unlimited' ? requireKey() : await createKey(api, target, { limit: 100 });
+      const k = kind === 'unlimited' ? requireKey() : await createKey(api, target, { limit: 1000 });
       const send = async (e: Endpoint) =>
         (await http('POST', `${e.url}${completionPath}`, { token: k.key, body: { model: target.model, messages: prompt } })).status;
       // The key works on every replica before it is deleted, so each may have it cached, and a

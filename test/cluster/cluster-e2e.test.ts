@@ -121,7 +121,7 @@ describe('the main job: npm run e2e on its default chart (routeiq)', () => {
       for (const kind of ['unlimited', 'rate-limited']) {
         const c = check(report, 'keys', new RegExp(`deleted ${kind}`));
         expect(c.verdict, c.message).toBe('fail');
-        expect(c.message).toMatch(/still accepted 15 s after deletion: .*routeiq-routeiq-gateway-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
+        expect(c.message).toMatch(/still accepted 15 s after deletion: .*routeiq-routeiq-gateway-\S+: [1-9]\d* of \d+ accepted, last at \d+\.\d s/);
       }
     }
     const failed = failing(report);

@@ -73,7 +73,7 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     ]);
     // Every replica had used each key before its deletion; a pod that did not handle the delete keeps serving it from memory.
     for (const kind of ['unlimited', 'rate-limited']) {
-      expect(check(r, 'keys', new RegExp(`deleted ${kind}`)).message).toMatch(/^a deleted \S+ key was still accepted 15 s after deletion: .*litellm-proxy-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
+      expect(check(r, 'keys', new RegExp(`deleted ${kind}`)).message).toMatch(/^a deleted \S+ key was still accepted 15 s after deletion: .*litellm-proxy-\S+: [1-9]\d* of \d+ accepted, last at \d+\.\d s/);
     }
     expect(check(r, 'metrics', /total_requests/).message).toMatch(/moved by 8 for 4 request\(s\) sent .*: every request was counted twice/);
     expect(check(r, 'metrics', /documents/).message).toMatch(/chart finding: .*templates\/NOTES\.txt tells users to watch litellm_total_requests, .* which \/metrics does not export/);
