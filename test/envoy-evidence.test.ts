@@ -43,11 +43,19 @@ describe('Envoy rate-limit fail-open evidence', () => {
 
   test('the finding says the limit failed open on timeouts, with every pod’s numbers, and not that it is per replica', () => {
     const said = rateLimitFailOpenFinding(failedRun, '2s');
-    expect(said).toMatch(/^Envoy let 5 requests through without a rate-limit decision: its calls to the rate-limit service timed out \(after 2s\)/);
+    expect(said).toMatch(/^Envoy let 5 requests through without a rate-limit decision: its calls to the rate-limit service failed \(5 timed out after 2s\) and/);
     expect(said).toMatch(/fails open/);
     expect(said).toMatch(/not a per-replica limit/);
     expect(said).toContain('envoy-…-5pvjg: ratelimit.error = 2, ratelimit.failure_mode_allowed = 2, ratelimit_cluster.upstream_rq_timeout = 2');
     expect(said).toContain('envoy-…-qmhln: ratelimit.error = 3, ratelimit.failure_mode_allowed = 3, ratelimit_cluster.upstream_rq_timeout = 3');
+  });
+
+  test('with Redis paused for a minute (a kind run, 2s timeout), timeouts and fast errors are told apart', () => {
+    const paused = [
+      pod('qsbkx', [`${ROUTE}.ratelimit.error: 5`, `${ROUTE}.ratelimit.failure_mode_allowed: 5`, `${ROUTE}.ratelimit.ok: 1`, 'cluster.ratelimit_cluster.upstream_rq_timeout: 2']),
+      pod('t5ngd', [`${ROUTE}.ratelimit.error: 4`, `${ROUTE}.ratelimit.failure_mode_allowed: 4`, `${ROUTE}.ratelimit.ok: 1`, 'cluster.ratelimit_cluster.upstream_rq_timeout: 4']),
+    ];
+    expect(rateLimitFailOpenFinding(paused, '2s')).toMatch(/^Envoy let 9 requests through without a rate-limit decision: its calls to the rate-limit service failed \(6 timed out after 2s\) and/);
   });
 
   test('an error that is not a timeout is named as a failed call', () => {

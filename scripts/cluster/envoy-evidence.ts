@@ -154,7 +154,8 @@ export function rateLimitFailOpenFinding(evs: EnvoyEvidence[], timeout: string):
   const allowed = counts.reduce((n, c) => n + c.allowed, 0);
   if (allowed === 0) return undefined;
   const per = counts.map((c) => `${c.pod}: ratelimit.error = ${c.errors}, ratelimit.failure_mode_allowed = ${c.allowed}, ratelimit_cluster.upstream_rq_timeout = ${c.timeouts}`).join('; ');
-  const timedOut = counts.some((c) => c.timeouts > 0) ? `its calls to the rate-limit service timed out (after ${timeout}) ` : 'its calls to the rate-limit service failed ';
+  const timeouts = counts.reduce((n, c) => n + c.timeouts, 0);
+  const timedOut = `its calls to the rate-limit service failed${timeouts ? ` (${timeouts} timed out after ${timeout})` : ''} `;
   return (
     `Envoy let ${allowed} request${allowed === 1 ? '' : 's'} through without a rate-limit decision: ${timedOut}and Envoy Gateway's ` +
     `rate-limit filter fails open, so a burst passes more than the limit while the count itself is shared — the stack failing open, ` +
