@@ -69,18 +69,35 @@ if (!isGateway(capabilities.health)) describe.skipIf(isNotApplicable(capabilitie
         const started = await say('start');
         expect(started.status, `the harness could not start ${dep.dependency} again: ${describeRes(started)}`).toBe(200);
       }
-      expect(
-        noticed,
-        `readiness never reported ${dep.dependency} going away within ${withinMs / 1000}s${dep.why ? ` (${dep.why})` : ''}: ` +
-          `before: ${brief(before)}; last: ${brief(last)}`,
-      ).toBe(true);
+      // Recovery is awaited before any verdict, so the suites after this one start on a gateway that
+      // is back (or the failure says it never came back).
       let recovered = last;
       for (const deadline = Date.now() + withinMs + 60_000; recovered.status !== health.ready.status && Date.now() < deadline; ) {
         await sleep(2_000);
         recovered = await readiness();
       }
+      // Back for real: what needs the dependency works again, not only readiness.
+      const use = () =>
+        http(dep.usedBy!.method, `${target.baseUrl}${dep.usedBy!.path}`, { token: target.adminKey }).catch((e: Error): HttpResult => ({ status: 0, text: `no answer: ${e.message}`, json: undefined, headers: {} }));
+      const t0 = Date.now();
+      let used: HttpResult | undefined;
+      if (dep.usedBy) {
+        used = await use();
+        for (const deadline = t0 + withinMs + 60_000; used.status !== 200 && Date.now() < deadline; ) {
+          await sleep(2_000);
+          used = await use();
+        }
+      }
+      expect(
+        noticed,
+        `readiness never reported ${dep.dependency} going away within ${withinMs / 1000}s${dep.why ? ` (${dep.why})` : ''}: ` +
+          `before: ${brief(before)}; last: ${brief(last)}`,
+      ).toBe(true);
       expect(recovered.status, `readiness did not recover after ${dep.dependency} came back: ${describeRes(recovered)}`).toBe(health.ready.status);
-    }, 2 * (('withinMs' in dep && dep.withinMs) || 30_000) + 300_000);
+      if (dep.usedBy && used) {
+        expect(used.status, `${dep.usedBy.method} ${dep.usedBy.path} still failed ${Math.round((Date.now() - t0) / 1000)}s after ${dep.dependency} came back (readiness said ready): ${describeRes(used)}`).toBe(200);
+      }
+    }, 3 * (('withinMs' in dep && dep.withinMs) || 30_000) + 300_000);
   }
 });
 

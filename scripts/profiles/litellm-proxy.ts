@@ -58,7 +58,13 @@ export const litellmProxy: ChartProfile = {
       // Assert on fields: the `status` string changed across LiteLLM versions.
       ready: { path: '/health/readiness', status: 200, jsonFields: ['status', 'db', 'litellm_version'] },
       readyReportsDependencies: [
-        { dependency: 'postgres', field: 'db', withinMs: 150_000, why: "LiteLLM caches its database health for 2 minutes" },
+        {
+          dependency: 'postgres',
+          field: 'db',
+          withinMs: 150_000,
+          why: 'LiteLLM caches its database health for 2 minutes',
+          usedBy: { method: 'GET', path: '/key/list' },
+        },
       ],
     },
     keys: { flavour: 'litellm', generatePath: '/key/generate', deletePath: '/key/delete' },
@@ -79,8 +85,9 @@ export const litellmProxy: ChartProfile = {
     'NOTES.txt names metrics (`litellm_total_requests` ...) that LiteLLM does not export; the real names are litellm_proxy_*_metric_total.',
     'With cache.sentinel.enabled (the default) router_settings.redis_host/port point at the Sentinel (port 26379), not at a Redis server.',
     'Readiness never reports the database going away: with the default allow_requests_on_db_unavailable: true LiteLLM swallows the failed DB health check and keeps answering /health/readiness 200 {"db":"connected"} (seen on kind, LiteLLM 1.80.15, Postgres scaled to 0 for 150 s; with false it answers 503 within the 2-minute DB health cache).',
-    'A deleted key keeps working for about 60 s: each of the 4 uvicorn workers (and each replica) caches a validated key in memory and /key/delete clears only its own (seen on kind, LiteLLM 1.80.15: after POST /key/delete → 200, requests with the key alternated 200/401 until 58 s, 401 from 61 s on).',
+    'A deleted key keeps working for about 60 s: each of the 4 uvicorn workers (and each replica) caches a validated key in memory and /key/delete clears only its own (seen on kind, LiteLLM 1.80.15: after POST /key/delete → 200, requests with the key alternated 200/401 until 58 s, 401 from 61 s on; with both replicas having used the key first, limited or not, a replica accepted every one of 50 requests in the 15 s after the delete).',
     'LiteLLM 1.80.15 (the appVersion, as published on PyPI) counts every proxied request twice in litellm_proxy_total_requests_metric_total and litellm_proxy_failed_requests_metric_total (one request → +2; seen on kind and in docker with 1 worker and no cache; 1.81.16 counts once).',
-    'LiteLLM 1.80.15 sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen on kind).',
+    'LiteLLM sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen with 1.80.15 on kind and 1.81.16 on --target local).',
+    "LiteLLM 1.81.16 (--target local) answers POST /key/delete with 500 `Could not find field at 'createManyLiteLLM_DeletedVerificationToken.data.agent_id'`: it copies the key's agent_id into a table without that column, so keys cannot be deleted (1.80.15 deletes them).",
   ],
 };

@@ -116,7 +116,9 @@ export const routeiq: ChartProfile = {
   },
   knownDefects: [
     'LiteLLM 1.81.3 (the LiteLLM of the chart\'s appVersion; seen on the stand-in on kind) counts every proxied request twice in litellm_proxy_total_requests_metric_total and litellm_proxy_failed_requests_metric_total (4 requests → +8); 1.81.16 counts once.',
-    'LiteLLM 1.81.3 sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen on the stand-in on kind).',
+    'LiteLLM sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen with 1.81.3 on the stand-in on kind and 1.81.16 on --target local).',
+    "LiteLLM 1.81.16 (--target local) answers POST /key/delete with 500 `Could not find field at 'createManyLiteLLM_DeletedVerificationToken.data.agent_id'`: keys cannot be deleted (1.81.3 on kind deletes them).",
+    'With two replicas a deleted key keeps working on the replica that did not serve the delete: LiteLLM caches a validated key in each process\'s memory (about 60 s) and /key/delete clears only its own (seen on the stand-in on kind, LiteLLM 1.81.3: both replicas used the key, then after POST /key/delete → 200 one pod refused all 49 requests in the 15 s after it, the other accepted all 49; limited keys alike).',
     "config.gateway defaults to `master_key: env/LITELLM_MASTER_KEY`; LiteLLM resolves only `os.environ/`, so on the chart's defaults the master key is that literal string and admin calls with the real key are refused.",
     'litellm_settings.callbacks has no "prometheus" by default: /metrics is empty until it is added.',
     'networkPolicy.enabled without an ingress selector renders `ingress: [{from: [{}]}]`, which the API server rejects ("spec.ingress[0].from[0]: Required value: must specify a peer"): the release fails to install. Seen with the harness on kind v1.34.',

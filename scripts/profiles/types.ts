@@ -35,7 +35,17 @@ export interface HealthCapability {
    * Dependencies the readiness endpoint checks and reports, with the JSON field that reports it and
    * how soon after the dependency goes away readiness must say so (default 30 s).
    */
-  readyReportsDependencies?: { dependency: 'postgres' | 'redis'; field: string; withinMs?: number; why?: string }[];
+  readyReportsDependencies?: {
+    dependency: 'postgres' | 'redis';
+    field: string;
+    withinMs?: number;
+    why?: string;
+    /**
+     * A call that needs the dependency (with the admin credential): once it is back, the gateway
+     * must serve this again, not only say ready (LiteLLM's readiness can answer 200 throughout).
+     */
+    usedBy?: { method: 'GET' | 'POST'; path: string };
+  }[];
 }
 
 /**

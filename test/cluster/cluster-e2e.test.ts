@@ -11,8 +11,9 @@ import { probeRegistry } from '../../scripts/cluster/registry.ts';
 import { headline, type RunReport } from '../../scripts/report/model.ts';
 import { cacheDir } from '../../scripts/tools.ts';
 import { requireInCI } from '../prerequisite.ts';
+import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
 
-const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
+const CLUSTER = TEST_CLUSTER;
 // The real charts come from a chart mirror on a machine that cannot reach their git hosts.
 requireInCI('a chart mirror (GATEWAY_SMOKE_CHART_MIRROR)', Boolean(process.env['GATEWAY_SMOKE_CHART_MIRROR']), 'point it at a folder holding the charts at their pinned commits (.ci/run uses ../shared/charts)');
 const dockerHub = await probeRegistry('docker.io', 3000);
@@ -27,16 +28,14 @@ async function e2e(args: string[]): Promise<{ code: number; out: string; report:
     timeout: 40 * 60_000,
   });
   const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
+  await dropRunNamespace(r.all ?? '');
   return { code: r.exitCode ?? -1, out: r.all ?? '', report, dir };
 }
 
 const failing = (report: RunReport) =>
   report.suites.flatMap((s) => s.checks.filter((c) => c.verdict === 'fail').map((c) => `${s.suite}: ${c.name}`));
 
-afterAll(async () => {
-  if (process.env['GATEWAY_SMOKE_KEEP_TEST_CLUSTER']) return;
-  await execa('bash', ['scripts/airgap/cluster-down.sh', CLUSTER], { reject: false });
-});
+afterAll(() => releaseTestCluster());
 
 describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
   test('every suite runs on the cluster; only the known revocation defect fails', async () => {
@@ -202,6 +201,7 @@ describe('kind target, failures under the run', () => {
     const { cli, dir, namespace, kubeconfig, kubectl } = await startRunUntilSuites(['--chart', 'llm-proxy', '--suites', 'keys,metrics']);
     await execa(kubectl, ['--kubeconfig', kubeconfig, '-n', namespace, 'delete', 'pod', '-l', 'app.kubernetes.io/instance=llm-proxy', '--wait=false']);
     const r = await cli;
+    await dropRunNamespace(r.all ?? '');
     expect(r.exitCode, r.all?.slice(-3000)).toBe(1);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;
     expect(report.findings?.join('\n'), r.all?.slice(-3000)).toMatch(/gateway pod \S+ was deleted during the run/);
@@ -226,6 +226,7 @@ describe('kind target, failures under the run', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
     const r = await cli;
+    await dropRunNamespace(r.all ?? '');
     expect(killed, 'no connection to the API server was open to abort').toBeGreaterThan(0);
     expect(r.exitCode, r.all?.slice(-3000)).toBe(1);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as RunReport;

@@ -10,10 +10,9 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { NOT_GIVEN, PRISMA_ENGINES_ENV } from '../../scripts/prisma-engines.ts';
 import type { CheckResult, RunReport } from '../../scripts/report/model.ts';
-import { cacheDir } from '../../scripts/tools.ts';
 import { requireInCI } from '../prerequisite.ts';
+import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
 
-const CLUSTER = process.env['GATEWAY_SMOKE_TEST_CLUSTER'] ?? 'gs-ci';
 const ENGINES = process.env[PRISMA_ENGINES_ENV] ?? '';
 const MIRROR = process.env['GATEWAY_SMOKE_CHART_MIRROR'] ?? '';
 const haveEngines = requireInCI("Prisma's engines", ENGINES !== '', `set ${PRISMA_ENGINES_ENV} (e.g. ../shared/prisma-engines)`);
@@ -22,28 +21,15 @@ const LITELLM_PROXY_CHART = join(import.meta.dirname, '..', '..', 'fixtures', 'c
 
 async function e2e(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; report: RunReport | undefined }> {
   const dir = await mkdtemp(join(tmpdir(), 'gs-litellm-e2e-'));
-  const r = await execa(process.execPath, ['scripts/cli.ts', '--cluster-name', CLUSTER, '--keep', 'always', '--images', 'local', '--report-dir', dir, ...args], {
+  const r = await execa(process.execPath, ['scripts/cli.ts', '--cluster-name', TEST_CLUSTER, '--keep', 'always', '--images', 'local', '--report-dir', dir, ...args], {
     reject: false,
     all: true,
     env: { FORCE_COLOR: '0', ...env },
     timeout: 40 * 60_000,
   });
   const report = await readFile(join(dir, 'report.json'), 'utf8').then((t) => JSON.parse(t) as RunReport, () => undefined);
-  await dropNamespace(r.all ?? '', dir);
+  await dropRunNamespace(r.all ?? '');
   return { code: r.exitCode ?? -1, out: r.all ?? '', report };
-}
-
-/**
- * The runs keep their cluster (the next test reuses it) and, as they fail on purpose, their
- * namespace: that one goes here, so two LiteLLM releases never compete for the nodes.
- */
-async function dropNamespace(out: string, dir: string): Promise<void> {
-  const ns = /run namespace: (\S+)/.exec(out)?.[1];
-  if (!ns) return;
-  const bin = join(cacheDir(), 'airgap', 'bin');
-  const kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, (await execa(join(bin, 'kind'), ['get', 'kubeconfig', '--name', CLUSTER])).stdout, { mode: 0o600 });
-  await execa(join(bin, 'kubectl'), ['--kubeconfig', kubeconfig, 'delete', 'namespace', ns, '--wait=true', '--timeout=120s'], { reject: false });
 }
 
 const checksOf = (report: RunReport, suite: string): CheckResult[] => report.suites.find((s) => s.suite === suite)?.checks ?? [];
@@ -54,10 +40,7 @@ const check = (report: RunReport, suite: string, name: RegExp): CheckResult => {
 };
 const failing = (report: RunReport) => report.suites.flatMap((s) => s.checks.filter((c) => c.verdict === 'fail').map((c) => `${s.suite}: ${c.name}`)).sort();
 
-afterAll(async () => {
-  if (process.env['GATEWAY_SMOKE_KEEP_TEST_CLUSTER']) return;
-  await execa('bash', ['scripts/airgap/cluster-down.sh', CLUSTER], { reject: false });
-});
+afterAll(() => releaseTestCluster());
 
 describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) with Prisma engines, Postgres and Redis', () => {
   test('keys, per-key 429s across two replicas and metrics run for real; what fails is a named LiteLLM or chart defect', async () => {
@@ -75,6 +58,7 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     expect(check(r, 'ratelimit', /holds across every replica/).verdict).toBe('pass');
     expect(failing(r)).toEqual([
       'health: readiness reports postgres going away',
+      'keys: a deleted rate-limited key is refused',
       'keys: a deleted unlimited key is refused',
       'metrics: litellm_proxy_failed_requests_metric_total moved by exactly 1 for the 429',
       'metrics: litellm_proxy_total_requests_metric_total moved by exactly the requests sent',
@@ -82,7 +66,10 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
       'ratelimit: successes carry the remaining-requests headers',
     ]);
     expect(check(r, 'health', /postgres going away/).message).toMatch(/never reported postgres going away within 150s.*last: HTTP 200 db="connected"/);
-    expect(check(r, 'keys', /deleted unlimited/).message).toMatch(/still accepted 15 s after deletion/);
+    // Every replica had used each key before its deletion; a pod that did not handle the delete keeps serving it from memory.
+    for (const kind of ['unlimited', 'rate-limited']) {
+      expect(check(r, 'keys', new RegExp(`deleted ${kind}`)).message).toMatch(/^a deleted \S+ key was still accepted 15 s after deletion: .*litellm-proxy-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
+    }
     expect(check(r, 'metrics', /total_requests/).message).toMatch(/moved by 8 for 4 request\(s\) sent .*: every request was counted twice/);
     expect(check(r, 'metrics', /documents/).message).toMatch(/chart finding: .*templates\/NOTES\.txt tells users to watch litellm_total_requests, .* which \/metrics does not export/);
     expect(check(r, 'ratelimit', /remaining-requests/).message).toMatch(/^request #1 \(streamed\): headers .*x-litellm-key-rpm-limit/);
@@ -117,6 +104,13 @@ describe.skipIf(!haveEngines || !haveMirror)('routeiq (the real chart from the m
     }
     expect(check(r, 'ratelimit', /exact burst/).verdict, out.slice(-3000)).toBe('pass');
     expect(check(r, 'ratelimit', /holds across every replica/).verdict, out.slice(-3000)).toBe('pass');
+    // Revocation across replicas: a pod that validated the key before the delete keeps serving it
+    // from LiteLLM's in-memory key cache (the profile's knownDefects).
+    for (const kind of ['unlimited', 'rate-limited']) {
+      const c = check(r, 'keys', new RegExp(`deleted ${kind}`));
+      expect(c.verdict, c.message).toBe('fail');
+      expect(c.message).toMatch(/still accepted 15 s after deletion: .*routeiq-routeiq-gateway-\S+: [1-9]\d* of \d+ accepted, last at 1[5-9]\.\d s/);
+    }
   });
 
   test('two replicas without Redis: the ratelimit suite fails, saying successes = limit × replicas', async () => {
