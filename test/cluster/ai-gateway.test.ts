@@ -1,9 +1,9 @@
 // ai-gateway-core + models for real: `npm run e2e -- --chart ai-gateway-core` on the air-gapped kind
 // cluster, from the real ai-helm charts (a chart mirror: $GATEWAY_SMOKE_CHART_MIRROR, e.g.
 // ../shared/charts), on Envoy Gateway, AI Gateway, Envoy and the rate-limit service built here.
-// Three runs on one kept cluster (CI's shared one, or its own): the first installs the stack; the second must reuse it (and the
-// images on the nodes) and be faster; the third, without the profile's workaround, must fail with a
-// message that names the BackendTLSPolicy from Envoy's own evidence.
+// Three runs on one kept cluster (CI's shared one, or its own): the first installs the stack; the
+// second must reuse it (and the images on the nodes) and be faster; the third, without the profile's
+// workaround, must fail with a message that names the BackendTLSPolicy from Envoy's own evidence.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
