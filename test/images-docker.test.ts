@@ -1,9 +1,12 @@
 // The built images themselves (skipped where there is no docker daemon or the image is not built:
 // `bash scripts/images/build-images.sh` builds them). scripts/images/verify-images.sh does the
 // full start-up checks of every image; this keeps the mock image honest on every test run.
+import { copyFile, cp, mkdir, mkdtemp, rm, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
-import { listImages } from '../scripts/images/index.ts';
+import { listImages, REPO_ROOT } from '../scripts/images/index.ts';
 import { requireInCI } from './prerequisite.ts';
 
 async function dockerUp(): Promise<boolean> {
@@ -51,6 +54,36 @@ describe.skipIf(!mockBuilt)(`mock image${why}`, () => {
     expect(chat.status).toBe(200);
     expect(await chat.json()).toHaveProperty('choices');
     expect((await execa('docker', ['exec', id, 'id', '-u'])).stdout.trim()).toBe('1000');
+  });
+
+  describe('another checkout on the same docker daemon', () => {
+    // a prefix of its own: other checkouts on this daemon (older scripts) must not move our tag mid-test
+    const prefix = `gs-checkout-test-${process.pid}`;
+    const env = { GS_IMAGE_PREFIX: prefix };
+    let dir = '';
+    afterAll(async () => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+      const ours = (await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${prefix}/*`], { reject: false })).stdout.split('\n').filter(Boolean);
+      if (ours.length) await execa('docker', ['rmi', '-f', ...ours], { reject: false });
+    });
+    test('finds the mock up to date: its Node binary is the same bytes under another mtime', async () => {
+      const here = await execa('bash', [join(REPO_ROOT, 'scripts/images/build-images.sh'), '--only', 'mock'], { all: true, reject: false, env });
+      expect(here.exitCode, here.all).toBe(0);
+      const ref = mockRef.replace(/^[^/]+\//, `${prefix}/`);
+      const id = (await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', ref])).stdout.trim();
+      // a second checkout: the same scripts and mock sources, `npm ci`'s own copy of Node (another mtime)
+      dir = await mkdtemp(join(tmpdir(), 'gs-checkout-'));
+      await cp(join(REPO_ROOT, 'scripts'), join(dir, 'scripts'), { recursive: true });
+      await cp(join(REPO_ROOT, 'mock'), join(dir, 'mock'), { recursive: true });
+      const node = join(dir, 'node_modules/node/bin/node');
+      await mkdir(join(dir, 'node_modules/node/bin'), { recursive: true });
+      await copyFile(join(REPO_ROOT, 'node_modules/node/bin/node'), node);
+      await utimes(node, new Date('2026-01-02T03:04:05Z'), new Date('2026-01-02T03:04:05Z'));
+      const there = await execa('bash', [join(dir, 'scripts/images/build-images.sh'), '--only', 'mock'], { all: true, reject: false, env: { ...env, GS_NODE_BIN: node } });
+      expect(there.exitCode, there.all).toBe(0);
+      expect(there.all).toMatch(new RegExp(`skip {2}mock: ${ref.replace(/[/.]/g, '\\$&')} is up to date`));
+      expect((await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', ref])).stdout.trim(), 'the mock was rebuilt under the same tag').toBe(id);
+    });
   });
 });
 

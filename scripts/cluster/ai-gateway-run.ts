@@ -30,8 +30,8 @@ import {
   workaroundFor,
 } from './ai-gateway-release.ts';
 import { locateStackSources } from './ai-gateway-sources.ts';
-import { ensureAiGatewayStack, STACK, type StackImages } from './ai-gateway-stack.ts';
-import { backendTlsFinding, envoyEvidence, tlsEvidence } from './envoy-evidence.ts';
+import { ensureAiGatewayStack, RATE_LIMIT_TIMEOUT, STACK, type StackImages } from './ai-gateway-stack.ts';
+import { backendTlsFinding, envoyEvidence, rateLimitFailOpenFinding, tlsEvidence } from './envoy-evidence.ts';
 
 /** extproc's Prometheus endpoint on every Envoy pod of an AI Gateway. */
 export const EXTPROC_METRICS_PORT = 1064;
@@ -248,8 +248,8 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
           await new Promise((r) => setTimeout(r, 2500));
           evs = await read();
         }
-        const said = await backendTlsFinding(k, namespace, evs);
-        return said ? [said] : [];
+        const said = [await backendTlsFinding(k, namespace, evs), rateLimitFailOpenFinding(evs, RATE_LIMIT_TIMEOUT)];
+        return said.filter((l): l is string => l !== undefined);
       } catch (err) {
         return [`could not read Envoy's evidence (stats, access log) for Gateway ${namespace}/${gatewayRef.name}: ${(err as Error).message}`];
       }
@@ -264,9 +264,9 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
           await writeFile(join(dir, `${name}.stats.txt`), mask(ev.statsText));
           await writeFile(join(dir, `${name}.envoy.log`), mask(ev.log));
           written.push(`${name}.stats.txt`, `${name}.envoy.log`);
-          const btls = await backendTlsFinding(k, namespace, [ev]);
-          if (btls) {
-            await writeFile(join(dir, `${name}.finding.txt`), `${mask(btls)}\n`);
+          const found = [await backendTlsFinding(k, namespace, [ev]), rateLimitFailOpenFinding([ev], RATE_LIMIT_TIMEOUT)].filter(Boolean);
+          if (found.length) {
+            await writeFile(join(dir, `${name}.finding.txt`), `${found.map((l) => mask(l!)).join('\n')}\n`);
             written.push(`${name}.finding.txt`);
           }
         } catch (err) {

@@ -76,6 +76,15 @@ export interface StackInstall {
   fingerprint: Record<string, string>;
 }
 
+/**
+ * How long Envoy waits for the rate-limit service's answer. Unset, Envoy's filter waits 20 ms and
+ * then lets the request through (Envoy Gateway fails open by default): on a busy CI node the
+ * service's Redis round trip takes longer, and a burst over two Envoy pods passed limit × 2 with
+ * `ratelimit.failure_mode_allowed` counting the unanswered calls. The fail-open mode stays as
+ * Envoy Gateway ships it; a run that still fails open is named from Envoy's stats (envoy-evidence).
+ */
+export const RATE_LIMIT_TIMEOUT = '2s';
+
 const redisUrl = () => `${STACK.redisRelease}.${STACK.redisNamespace}.svc.cluster.local:6379`;
 
 /** Our overrides on Envoy Gateway's chart, after its filled-in template and AI Gateway's documented values. */
@@ -93,7 +102,7 @@ export function envoyGatewayValues(images: StackImages): Record<string, unknown>
     crds: { enabled: false },
     config: {
       envoyGateway: {
-        rateLimit: { backend: { type: 'Redis', redis: { url: redisUrl() } } },
+        rateLimit: { backend: { type: 'Redis', redis: { url: redisUrl() } }, timeout: RATE_LIMIT_TIMEOUT },
         extensionApis: { enableEnvoyPatchPolicy: true, enableBackend: true },
         extensionManager: {
           service: { fqdn: { hostname: `${STACK.aigControllerService}.${STACK.aigNamespace}.svc.cluster.local`, port: STACK.extensionPort } },
@@ -114,7 +123,7 @@ export function aiGatewayValues(images: StackImages): Record<string, unknown> {
 /** What identifies an install: versions, images and every value we pass. */
 function stackKey(src: StackSources, images: StackImages): { key: string; summary: string } {
   const v = src.versions;
-  const summary = `Envoy Gateway ${v.envoyGateway}, AI Gateway ${v.aiGateway}, Envoy ${v.envoy}, ratelimit ${v.ratelimit}`;
+  const summary = `Envoy Gateway ${v.envoyGateway}, AI Gateway ${v.aiGateway}, Envoy ${v.envoy}, ratelimit ${v.ratelimit} (rate-limit timeout ${RATE_LIMIT_TIMEOUT}, fail-open)`;
   const key = createHash('sha256')
     .update(JSON.stringify({ v, images, eg: envoyGatewayValues(images), aig: aiGatewayValues(images), redis: redisValues(images) }))
     .digest('hex')

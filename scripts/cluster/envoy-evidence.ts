@@ -31,13 +31,19 @@ export async function envoyEvidence(k: Kube, namespace: string, pod: V1Pod): Pro
   } finally {
     await admin.close();
   }
+  const stats = parseStats(statsText);
+  const log = await k.core.readNamespacedPodLog({ name, namespace, container: ENVOY_CONTAINER, tailLines: 2000 }).catch((err: Error) => `(no log: ${err.message})`);
+  return { pod: name, stats, statsText, log };
+}
+
+/** The counters and gauges of Envoy's /stats text (`name: value`; histograms are skipped). */
+export function parseStats(text: string): Map<string, number> {
   const stats = new Map<string, number>();
-  for (const line of statsText.split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^(\S+): (\d+)$/.exec(line);
     if (m) stats.set(m[1]!, Number(m[2]));
   }
-  const log = await k.core.readNamespacedPodLog({ name, namespace, container: ENVOY_CONTAINER, tailLines: 2000 }).catch((err: Error) => `(no log: ${err.message})`);
-  return { pod: name, stats, statsText, log };
+  return stats;
 }
 
 interface AccessLogLine {
@@ -109,5 +115,50 @@ export async function backendTlsFinding(k: Kube, namespace: string, evs: EnvoyEv
   return (
     `${named.join(', ')} make${named.length === 1 ? 's' : ''} Envoy speak TLS to a backend that serves plain HTTP, so completions fail ` +
     `while every Kubernetes status is True — ${evidence} (${pods})`
+  );
+}
+
+/** Per-pod counters of Envoy's global rate-limit filter that show it letting requests through unchecked. */
+export interface FailOpenCount {
+  pod: string;
+  /** `cluster.<route>.ratelimit.failure_mode_allowed`, summed over routes. */
+  allowed: number;
+  /** `cluster.<route>.ratelimit.error`, summed over routes. */
+  errors: number;
+  /** `cluster.ratelimit_cluster.upstream_rq_timeout`: calls to the rate-limit service that timed out. */
+  timeouts: number;
+}
+
+const RATE_LIMIT_CLUSTER = 'cluster.ratelimit_cluster.';
+
+export function failOpenCounts(evs: EnvoyEvidence[]): FailOpenCount[] {
+  return evs.map((ev) => {
+    let allowed = 0;
+    let errors = 0;
+    for (const [n, v] of ev.stats) {
+      if (!n.startsWith('cluster.') || n.startsWith(RATE_LIMIT_CLUSTER)) continue;
+      if (n.endsWith('.ratelimit.failure_mode_allowed')) allowed += v;
+      else if (n.endsWith('.ratelimit.error')) errors += v;
+    }
+    return { pod: ev.pod, allowed, errors, timeouts: ev.stats.get(`${RATE_LIMIT_CLUSTER}upstream_rq_timeout`) ?? 0 };
+  });
+}
+
+/**
+ * When some Envoy let requests through without the rate-limit service's answer, the one finding that
+ * says so with Envoy's numbers per pod: a burst then passes more than the limit although the count
+ * in Redis is shared, which looks like a per-replica limit and is not. Undefined when none did.
+ */
+export function rateLimitFailOpenFinding(evs: EnvoyEvidence[], timeout: string): string | undefined {
+  const counts = failOpenCounts(evs);
+  const allowed = counts.reduce((n, c) => n + c.allowed, 0);
+  if (allowed === 0) return undefined;
+  const per = counts.map((c) => `${c.pod}: ratelimit.error = ${c.errors}, ratelimit.failure_mode_allowed = ${c.allowed}, ratelimit_cluster.upstream_rq_timeout = ${c.timeouts}`).join('; ');
+  const timeouts = counts.reduce((n, c) => n + c.timeouts, 0);
+  const timedOut = `its calls to the rate-limit service failed${timeouts ? ` (${timeouts} timed out after ${timeout})` : ''} `;
+  return (
+    `Envoy let ${allowed} request${allowed === 1 ? '' : 's'} through without a rate-limit decision: ${timedOut}and Envoy Gateway's ` +
+    `rate-limit filter fails open, so a burst passes more than the limit while the count itself is shared — the stack failing open, ` +
+    `not a per-replica limit (${per})`
   );
 }

@@ -87,12 +87,13 @@ gs_litellm_tag() {
 
 gs_sha() { sha256sum | cut -c1-12; }
 
-# The mock's tag: a hash of mock/*.ts (names and contents) and the Node version that runs them.
+# The mock's tag: a hash of mock/*.ts (names and contents) and the Node binary that runs them (by
+# content: checkouts whose Node differs must not share a tag on one docker daemon).
 gs_mock_tag() { # [DIR with the mock's *.ts; default mock/]
   local dir="${1:-$GS_REPO_ROOT/mock}" f ver
   ver="$("$GS_NODE_BIN" --version 2>/dev/null)" || { echo "gateway-smoke images: $GS_NODE_BIN does not run (npm ci?)" >&2; return 1; }
   {
-    echo "node $ver"
+    echo "node $ver $(sha256sum <"$GS_NODE_BIN" | cut -c1-16)"
     for f in $(cd "$dir" && ls -1 -- *.ts | LC_ALL=C sort); do
       printf '== %s\n' "$f"; cat "$dir/$f"
     done
