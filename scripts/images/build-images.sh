@@ -267,11 +267,10 @@ mock_ctx() {
     cp "$GS_NODE_BIN" "$ctx/node"
   fi
 }
-# (the Node binary by size and mtime: hashing 126 MB costs seconds on a busy machine; npm ci rewrites it)
-# The Node binary by content, not mtime: every checkout's `npm ci` writes the same binary with its
-# own mtime, and an mtime key made two checkouts on one docker daemon rebuild each other's mock under
-# the same tag (a kept cluster then had to load it again).
-mock_inputs() { echo "${REF[mock]}"; sha256sum <"$GS_NODE_BIN" | cut -c1-16; }
+# The tag already hashes mock/*.ts and the Node binary by content (gs_mock_tag), not by mtime: every
+# checkout's `npm ci` writes the same binary with its own mtime, and an mtime key made two checkouts
+# on one docker daemon rebuild each other's mock under the same tag.
+mock_inputs() { echo "${REF[mock]}"; }
 build_mock() {
   local ref="$1" key="$2"
   mock_ctx
