@@ -31,7 +31,7 @@ function program(): Command {
     .option('--chart-mirror <dir>', 'folder of chart folders to use when the pinned upstream is unreachable (env GATEWAY_SMOKE_CHART_MIRROR)')
     .addOption(new Option('--images <mode>', "chart: the chart's own image; local: stand-ins built here; auto: own when pullable").default('auto'))
     .option('--prisma-engines <dir>', "Prisma's query and schema engines for LiteLLM (env GATEWAY_SMOKE_PRISMA_ENGINES)")
-    .option('--waivers <file>', 'YAML list of {check, reason, until}: accepted failures that do not fail the run before their date')
+    .option('--waivers <file>', 'YAML list of {check, reason, until, failure?}: accepted failures that do not fail the run before their date (failure: only when the message contains this text)')
     .addOption(new Option('--cluster-name <name>', 'kind cluster to create or reuse').default('gateway-smoke'))
     .option('--context <name>', 'kube context for --target existing')
     .option('--base-url <url>', 'gateway URL for --target url')

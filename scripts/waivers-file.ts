@@ -1,4 +1,4 @@
-// The shape of a --waivers file: a YAML list of {check, reason, until}. Only the file's shape is
+// The shape of a --waivers file: a YAML list of {check, reason, until, failure?}. Only the file's shape is
 // checked here (what a waiver does to a verdict is scripts/waivers.ts); every mistake is named with
 // its entry, line and field, all of them in one message, so one edit fixes the file.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
@@ -12,11 +12,18 @@ export interface Waiver {
   reason: string;
   /** Last day (YYYY-MM-DD) the waiver holds; a calendar date, compared as text. */
   until: string;
+  /**
+   * Optional: text the failure message must contain. It waives one known way a check fails (an
+   * intermittent defect) while every other failure of the same check still blocks.
+   */
+  failure?: string;
 }
 
-const FIELDS = ['check', 'reason', 'until'] as const satisfies readonly (keyof Waiver)[];
+const REQUIRED = ['check', 'reason', 'until'] as const satisfies readonly (keyof Waiver)[];
+const FIELDS = [...REQUIRED, 'failure'] as const satisfies readonly (keyof Waiver)[];
 const SHAPE =
   'a YAML list of entries, each with check (as the reports print it: <suite> > <check name>), reason and until (YYYY-MM-DD), ' +
+  'and optionally failure (text the failure message must contain), ' +
   'like `- {check: "keys > a deleted unlimited key is refused", reason: "accepted until the upstream fix", until: 2027-01-31}`';
 
 /** Why a check name cannot match any check the reports print, or undefined when it can. */
@@ -91,11 +98,11 @@ export function parseWaivers(text: string, file: string): Waiver[] {
       }
       found[field] = value.trim();
     }
-    for (const field of FIELDS) {
+    for (const field of REQUIRED) {
       if (!item.has(field)) problems.push(`${entry} has no "${field}"`);
     }
     if (found.check !== undefined && found.reason !== undefined && found.until !== undefined) {
-      waivers.push({ check: found.check, reason: found.reason, until: found.until });
+      waivers.push({ check: found.check, reason: found.reason, until: found.until, ...(found.failure !== undefined ? { failure: found.failure } : {}) });
     }
   });
   if (problems.length) {

@@ -7,7 +7,7 @@ import type { KeyApi, RateLimitCapability } from '../scripts/profiles/types.ts';
 import type { Replica } from '../scripts/targets/types.ts';
 import type { JournalEntry } from '../mock/journal.ts';
 import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
-import { type HttpResult, http } from './lib/http.ts';
+import { type HttpResult, http, NoAnswer } from './lib/http.ts';
 import { createKey, runId } from './lib/keys.ts';
 import { readJournal } from './lib/mock-journal.ts';
 
@@ -20,8 +20,14 @@ interface Shot {
   index: number;
   url: string;
   stream: boolean;
-  res: HttpResult;
+  /** The gateway's answer; absent when the request got none (then `error` says what happened). */
+  res?: HttpResult;
+  error?: string;
 }
+
+type Answered = Shot & { res: HttpResult };
+/** The shots that got an answer with this status (a request without an answer has none). */
+const withStatus = (shots: Shot[], code: number): Answered[] => shots.filter((s): s is Answered => s.res?.status === code);
 
 /**
  * Sends `size` requests one after another, alternating streamed and plain, round-robin over urls.
@@ -34,11 +40,19 @@ async function burst(urls: string[], size: number, credential: { token?: string;
   for (let i = 0; i < size; i++) {
     const url = urls[i % urls.length]!;
     const stream = i % 2 === 1;
-    const res = await http('POST', `${url}/v1/chat/completions`, {
-      ...credential,
-      body: { model: target.model, messages: [{ role: 'user', content: `burst ${i}` }], stream },
-    });
-    shots.push({ atMs: Date.now() - start, index: i, url, stream, res });
+    // One request without an answer is a finding about the gateway, not the end of the burst.
+    let res: HttpResult | undefined;
+    let error: string | undefined;
+    try {
+      res = await http('POST', `${url}/v1/chat/completions`, {
+        ...credential,
+        body: { model: target.model, messages: [{ role: 'user', content: `burst ${i}` }], stream },
+      });
+    } catch (err) {
+      if (!(err instanceof NoAnswer)) throw err;
+      error = err.message;
+    }
+    shots.push({ atMs: Date.now() - start, index: i, url, stream, res, error });
   }
   return shots;
 }
@@ -47,9 +61,9 @@ async function burst(urls: string[], size: number, credential: { token?: string;
  * Envoy adds x-ratelimit-limit to every success the rate-limit service answered: a success without
  * it got no answer (the call failed or timed out) and was let through by the filter's fail-open mode.
  */
-function unanswered(shots: Shot[]): string {
+function failedOpen(shots: Shot[]): string {
   if (limit.flavour !== 'envoy-global') return '';
-  const ok = shots.filter((s) => s.res.status === 200);
+  const ok = withStatus(shots, 200);
   const bare = ok.filter((s) => !s.res.headers['x-ratelimit-limit']);
   if (!bare.length) return '';
   return (
@@ -59,7 +73,21 @@ function unanswered(shots: Shot[]): string {
 }
 
 function table(shots: Shot[]): string {
-  return shots.map((s) => `#${s.index}${s.stream ? ' (stream)' : ''} → ${s.res.status}`).join(', ');
+  return shots.map((s) => `#${s.index}${s.stream ? ' (stream)' : ''} → ${s.res ? s.res.status : 'no answer'}`).join(', ');
+}
+
+/**
+ * Requests the gateway never answered, with the provider's side of it: a journal entry the mock
+ * could not finish ("aborted") is an answer the gateway cut off while the provider was still sending.
+ */
+function noAnswers(shots: Shot[], upstream: JournalEntry[]): string {
+  const lost = shots.filter((s) => s.error);
+  if (!lost.length) return '';
+  const cut = upstream.filter((e) => e.outcome === 'aborted');
+  const provider = cut.length
+    ? `; the provider's journal shows the gateway cutting off ${cut.length} answer(s) it was still sending (${cut.map((e) => `${e.stream ? 'streamed, ' : ''}after ${Math.round(e.durationMs ?? 0)} ms`).join('; ')})`
+    : '';
+  return ` — ${lost.length} request(s) got no answer, neither a success nor a 429: ${lost.map((s) => `#${s.index}${s.stream ? ' (stream)' : ''}: ${s.error}`).join('; ')}${provider}`;
 }
 
 async function credential(): Promise<{ token?: string; headers?: Record<string, string> }> {
@@ -85,20 +113,20 @@ describe('ratelimit', () => {
 
   test(`an exact burst of ${urls.length > 1 ? `limit×${urls.length}` : 'limit'}+${EXTRA} gives exactly limit successes, then 429s`, (ctx) => {
     ctx.task.meta.evidence = {
-      rateLimitBurst: shots.map((s) => ({ index: s.index, status: s.res.status, stream: s.stream, atMs: s.atMs, endpoint: `#${urls.indexOf(s.url) + 1}` })),
+      rateLimitBurst: shots.map((s) => ({ index: s.index, status: s.res?.status ?? 0, stream: s.stream, atMs: s.atMs, endpoint: `#${urls.indexOf(s.url) + 1}` })),
     };
-    const ok = shots.filter((s) => s.res.status === 200);
-    const limited = shots.filter((s) => s.res.status === 429);
+    const ok = withStatus(shots, 200);
+    const limited = withStatus(shots, 429);
     expect(
       { successes: ok.length, limited: limited.length },
-      `limit ${limit.limit}, ${shots.length} requests over ${urls.length} endpoint(s): ${table(shots)}${unanswered(shots)}`,
+      `limit ${limit.limit}, ${shots.length} requests over ${urls.length} endpoint(s): ${table(shots)}${failedOpen(shots)}${noAnswers(shots, upstream)}`,
     ).toEqual({ successes: limit.limit, limited: size - limit.limit });
     // The successes come first: a limiter that lets a later request through after a 429 is broken.
-    expect(shots.slice(0, limit.limit).every((s) => s.res.status === 200), table(shots)).toBe(true);
+    expect(shots.slice(0, limit.limit).every((s) => s.res?.status === 200), `${table(shots)}${noAnswers(shots, upstream)}`).toBe(true);
   });
 
   test('the 429 has the promised shape', () => {
-    const limited = shots.filter((s) => s.res.status === 429);
+    const limited = withStatus(shots, 429);
     expect(limited.length, `no 429 in the burst: ${table(shots)}`).toBeGreaterThan(0);
     for (const s of limited) {
       const where = `request #${s.index}${s.stream ? ' (streamed)' : ''}`;
@@ -118,14 +146,14 @@ describe('ratelimit', () => {
   test('successes carry the remaining-requests headers', (ctx) => {
     if (limit.flavour === 'envoy-global') {
       // Envoy's rate-limit filter (draft-03 headers): one shared count, so remaining counts down across replicas
-      const ok = shots.filter((s) => s.res.status === 200);
+      const ok = withStatus(shots, 200);
       const seen = ok.map((s) => `#${s.index}: limit ${s.res.headers['x-ratelimit-limit'] ?? '-'}, remaining ${s.res.headers['x-ratelimit-remaining'] ?? '-'}`).join('; ');
       expect(ok.map((s) => s.res.headers['x-ratelimit-remaining']), seen).toEqual(ok.map((_, i) => String(limit.limit - 1 - i)));
       for (const s of ok) expect(s.res.headers['x-ratelimit-limit'], seen).toMatch(new RegExp(`^${limit.limit}(,|$)`));
       return;
     }
     if (limit.flavour !== 'litellm-window') return ctx.skip(`not applicable: the ${limit.flavour} limiter sends no x-ratelimit headers`);
-    const ok = shots.filter((s) => s.res.status === 200);
+    const ok = withStatus(shots, 200);
     expect(ok.length).toBeGreaterThan(0);
     for (const s of ok) {
       const names = Object.keys(s.res.headers);
@@ -165,7 +193,7 @@ describe('ratelimit', () => {
     const rows = replicas.map((r) => ({
       pod: r.pod,
       sent: shots.filter((s) => s.url === r.url).length,
-      successes: shots.filter((s) => s.url === r.url && s.res.status === 200).length,
+      successes: withStatus(shots, 200).filter((s) => s.url === r.url).length,
       upstreamCalls: upstream.filter((e) => e.client === r.ip).length,
     }));
     const per = rows.map((r) => `${r.pod}: ${r.sent} sent, ${r.successes} succeeded, ${r.upstreamCalls} provider call(s) from its IP`).join('; ');
@@ -174,7 +202,8 @@ describe('ratelimit', () => {
     const total = rows.reduce((n, r) => n + r.successes, 0);
     // successes Envoy let through unasked say the limit failed open, not that it is per replica
     const unshared =
-      unanswered(shots) ||
+      failedOpen(shots) ||
+      noAnswers(shots, upstream) ||
       (total === limit.limit * replicas.length ? ` — successes = limit × replicas (${limit.limit} × ${replicas.length}): each replica counts on its own, the limit is not shared (no shared store such as Redis?)` : '');
     expect(total, `total successes across ${replicas.length} replicas, for a limit of ${limit.limit}: ${per}${unshared}`).toBe(limit.limit);
   });

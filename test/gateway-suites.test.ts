@@ -16,6 +16,7 @@ import type { Capabilities, RateLimitCapability, SuiteName } from '../scripts/pr
 import type { SuiteResult } from '../scripts/report/model.ts';
 import { runSuites } from '../scripts/suite-runner.ts';
 import type { Target } from '../scripts/targets/types.ts';
+import { failuresBesidesCutOffs, isCutOff, suitesWithCutOffs } from './cut-off.ts';
 import { requireInCI } from './prerequisite.ts';
 import { environmentFor } from '../scripts/targets/environment.ts';
 
@@ -69,11 +70,14 @@ describe.skipIf(!llmProxyInstalled)('llm-proxy v0.1.3 (real)', () => {
   test('a correct gateway passes health, ratelimit and metrics; keys fail only on its known revocation defect', async () => {
     const r = await run(['health', 'keys', 'ratelimit', 'metrics', 'netpol'], target('llm-proxy', baseUrl, token, { metricsUrl }), profile.capabilities);
     expect(r.get('health')?.verdict, failures(r.get('health')).join('\n')).toBe('pass');
-    expect(r.get('ratelimit')?.verdict, failures(r.get('ratelimit')).join('\n')).toBe('pass');
+    // its other known defect, a streamed answer cut off now and then, is set aside by name (test/cut-off.ts)
+    const cut = suitesWithCutOffs([...r.values()]);
+    expect(r.get('ratelimit')?.verdict, failures(r.get('ratelimit')).join('\n')).toBe(cut.includes('ratelimit') ? 'fail' : 'pass');
     expect(r.get('metrics')?.verdict, failures(r.get('metrics')).join('\n')).toBe('pass');
     expect(r.get('netpol')?.verdict).toBe('not-applicable');
     // v0.1.3 serves unlimited tokens from a 5-minute cache that revocation does not clear.
-    expect(failures(r.get('keys'))).toEqual([expect.stringMatching(/^a deleted unlimited key is refused: a deleted unlimited key was still accepted 15 s after deletion/)]);
+    expect(failuresBesidesCutOffs([...r.values()])).toEqual(['keys: a deleted unlimited key is refused']);
+    expect(failures(r.get('keys')).filter((f) => !isCutOff(f))).toEqual([expect.stringMatching(/^a deleted unlimited key is refused: a deleted unlimited key was still accepted 15 s after deletion/)]);
     const passed = r.get('keys')!.checks.filter((c) => c.verdict === 'pass').map((c) => c.name);
     expect(passed).toContain('a deleted rate-limited key is refused');
     expect(passed).toContain('upstream saw the provider key, never the client key');
@@ -107,7 +111,31 @@ describe.skipIf(!llmProxyInstalled)('llm-proxy v0.1.3 (real)', () => {
     const caps = { ...profile.capabilities, ratelimit: { ...(profile.capabilities.ratelimit as RateLimitCapability), keyLimit: null } };
     const r = await run(['ratelimit'], target('llm-proxy', baseUrl, token), caps as Capabilities);
     expect(r.get('ratelimit')?.verdict).toBe('fail');
-    expect(failures(r.get('ratelimit')).join('\n')).toMatch(/exactly limit successes.*#0 → 200, #1 \(stream\) → 200, #2 → 200, #3 \(stream\) → 200, #4 → 200/s);
+    const message = failures(r.get('ratelimit')).join('\n');
+    // a streamed answer llm-proxy cut off shows as "no answer" in the table (test/cut-off.ts)
+    const answer = isCutOff(message) ? '(200|no answer)' : '200';
+    expect(message).toMatch(new RegExp(`exactly limit successes.*#0 → 200, #1 \\(stream\\) → ${answer}, #2 → 200, #3 \\(stream\\) → ${answer}, #4 → 200`, 's'));
+  });
+
+  test('a streamed answer the gateway cuts off fails the burst, naming the request and what the client saw', async () => {
+    // The provider resets the second chat request's stream after one chunk; llm-proxy has sent the
+    // headers by then, so all it can do is close the client's connection.
+    const rules = [
+      { match: { endpoint: 'chat' }, times: 1, content: 'the first answer of the burst' },
+      { match: { endpoint: 'chat' }, times: 1, streamChunks: 6, streamIntervalMs: 20, resetAfterChunks: 1 },
+    ];
+    const scripted = await fetch(`${mock.url}/__mock/script`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) });
+    expect(scripted.status).toBeLessThan(300);
+    try {
+      const r = await run(['ratelimit'], target('llm-proxy', baseUrl, token), profile.capabilities);
+      expect(r.get('ratelimit')?.verdict).toBe('fail');
+      const burst = r.get('ratelimit')!.checks.find((c) => c.name.startsWith('an exact burst'))!;
+      expect(burst.verdict).toBe('fail');
+      expect(burst.message).toMatch(/#1 \(stream\) → no answer/);
+      expect(burst.message).toMatch(/request\(s\) got no answer, neither a success nor a 429: #1 \(stream\): POST \/v1\/chat\/completions: the connection closed before a complete answer \(/);
+    } finally {
+      await fetch(`${mock.url}/__mock/script`, { method: 'DELETE' });
+    }
   });
 });
 

@@ -340,6 +340,15 @@ describe('HTML report', () => {
     expect(html).toMatch(/id="headline">PASSED — 0 of 2 behaviours verified, 1 failing under a waiver, 1 blocked by the environment; chart: mirror copy of x@abc1234; images: local stand-ins</);
   });
 
+  test('a burst request that got no answer is shown as such, not as status 0', () => {
+    const r = failingReport();
+    const burst = (r.suites.find((s) => s.suite === 'ratelimit')!.evidence!.rateLimitBurst ?? []).map((shot) => (shot.index === 1 ? { ...shot, status: 0 } : shot));
+    const html = renderHtml({ ...r, suites: r.suites.map((s) => (s.suite === 'ratelimit' ? { ...s, evidence: { rateLimitBurst: burst } } : s)) });
+    expect(html).toContain('#1 (streamed) → no answer at');
+    expect(html).toMatch(/1 other \(no answer\)/);
+    expect(html).not.toContain('→ 0 at');
+  });
+
   test('sections without data say why', () => {
     const r = failingReport();
     const passing: RunReport = {

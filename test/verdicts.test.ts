@@ -83,6 +83,24 @@ describe('waivers', () => {
     expect(runFailed(r)).toBe(true);
   });
 
+  test('a waiver with `failure` waives only a failure whose message contains it; any other failure of the check blocks', () => {
+    const scoped = parseWaivers(
+      '- {check: "keys > a deleted unlimited key is refused", reason: "the revocation cache", until: 2026-12-31, failure: "HTTP 200 after delete"}\n' +
+        '- {check: "keys > a deleted unlimited key is refused", reason: "a different failure", until: 2026-12-31, failure: "HTTP 500"}\n',
+      'waivers.yaml',
+    );
+    const r = report();
+    applyWaivers(r, scoped, '2026-12-01');
+    expect(r.suites[1]!.checks[1]).toMatchObject({ verdict: 'waived' });
+    expect(r.suites[1]!.checks[1]!.message).toMatch(/^waived until 2026-12-31: the revocation cache — the failure: .*HTTP 200 after delete/);
+    expect(r.unusedWaivers).toEqual(['keys > a deleted unlimited key is refused (until 2026-12-31, failing with "HTTP 500"): matched no failing check']);
+
+    const other = report();
+    applyWaivers(other, [scoped[1]!], '2026-12-01');
+    expect(other.suites[1]!.checks[1]).toMatchObject({ verdict: 'fail' });
+    expect(runFailed(other)).toBe(true);
+  });
+
   test.each([
     ['not a list', 'check: x', /not a list/],
     ['no suite prefix', '- {check: "just a name", reason: r, until: 2027-01-01}', /<suite> > <check name>/],

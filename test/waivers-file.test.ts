@@ -27,6 +27,14 @@ describe('parseWaivers', () => {
     ]);
   });
 
+  test('an entry may narrow itself to failures whose message contains a text', () => {
+    const text = '- check: ratelimit > an exact burst\n  reason: llm-proxy cuts off a stream now and then\n  until: 2030-01-31\n  failure: " the connection closed "\n';
+    expect(parseWaivers(text, FILE)).toEqual([
+      { check: 'ratelimit > an exact burst', reason: 'llm-proxy cuts off a stream now and then', until: '2030-01-31', failure: 'the connection closed' },
+    ]);
+    expect(refusal('- {check: keys > x, reason: y, until: 2030-01-01, failure: ""}\n')).toMatch(/entry 1 field "failure" \(line 1\) is empty/);
+  });
+
   test('an empty file and an empty list waive nothing', () => {
     expect(parseWaivers('', FILE)).toEqual([]);
     expect(parseWaivers('# no waivers yet\n[]\n', FILE)).toEqual([]);
@@ -49,7 +57,7 @@ describe('parseWaivers', () => {
     const message = refusal(text);
     expect(message).toMatch(expected);
     expect(message).toContain(FILE);
-    expect(message).toMatch(/; (fix them so that it is|fix it so that it is|write it as) a YAML list of entries, each with check \(as the reports print it: <suite> > <check name>\), reason and until \(YYYY-MM-DD\), like `- \{check: .*\}`\.$/);
+    expect(message).toMatch(/; (fix them so that it is|fix it so that it is|write it as) a YAML list of entries, each with check \(as the reports print it: <suite> > <check name>\), reason and until \(YYYY-MM-DD\), and optionally failure \(text the failure message must contain\), like `- \{check: .*\}`\.$/);
   });
 
   test('every mistake in the file is named at once', () => {

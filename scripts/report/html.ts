@@ -306,6 +306,9 @@ ${repro}`,
 
 // ---- rate-limit burst -----------------------------------------------------------------------------
 
+/** A shot's status in words: 0 is a request that got no answer. */
+const statusLabel = (s: BurstShot): string => (s.status === 0 ? 'no answer' : String(s.status));
+
 function burstChart(report: RunReport): string {
   const shots = (evidenceOf(report, 'rateLimitBurst') as BurstShot[] | undefined)?.slice().sort((a, b) => a.index - b.index);
   if (!shots) return section('burst', 'Rate-limit burst', `<p class="empty">${e(noEvidence(report, 'ratelimit', 'rate-limit burst'))}</p>`);
@@ -351,7 +354,7 @@ function burstChart(report: RunReport): string {
     const cy = laneY(s);
     const fill = s.stream ? '#ffffff' : colour;
     parts.push(
-      `<g class="shot ${cls}" data-index="${s.index}" data-status="${s.status}"><title>${e(`#${s.index}${s.stream ? ' (streamed)' : ''} → ${s.status} at ${formatDuration(s.atMs)} via endpoint ${s.endpoint}`)}</title><circle cx="${cx.toFixed(1)}" cy="${cy}" r="7" fill="${fill}" stroke="${colour}" stroke-width="3"/>${
+      `<g class="shot ${cls}" data-index="${s.index}" data-status="${s.status}"><title>${e(`#${s.index}${s.stream ? ' (streamed)' : ''} → ${statusLabel(s)} at ${formatDuration(s.atMs)} via endpoint ${s.endpoint}`)}</title><circle cx="${cx.toFixed(1)}" cy="${cy}" r="7" fill="${fill}" stroke="${colour}" stroke-width="3"/>${
         label ? `<text class="shot-label" x="${cx.toFixed(1)}" y="${cy - 12}" text-anchor="middle">${s.index}</text>` : ''
       }</g>`,
     );
@@ -360,7 +363,7 @@ function burstChart(report: RunReport): string {
   const n429 = shots.filter((s) => s.status === 429).length;
   const other = shots.length - n200 - n429;
   const endpoints = uniq(shots.map((s) => s.endpoint)).length;
-  const summary = `${shots.length} requests in ${formatDuration(maxAt)} over ${endpoints} endpoint${endpoints === 1 ? '' : 's'}: ${n200} × 200, ${n429} × 429${other ? `, ${other} other (${uniq(shots.filter((s) => s.status !== 200 && s.status !== 429).map((s) => String(s.status))).join(', ')})` : ''}${
+  const summary = `${shots.length} requests in ${formatDuration(maxAt)} over ${endpoints} endpoint${endpoints === 1 ? '' : 's'}: ${n200} × 200, ${n429} × 429${other ? `, ${other} other (${uniq(shots.filter((s) => s.status !== 200 && s.status !== 429).map(statusLabel)).join(', ')})` : ''}${
     first429 ? `; first 429 at request #${first429.index} (${formatDuration(first429.atMs)})` : ''
   }.`;
   return section(

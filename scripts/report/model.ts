@@ -30,6 +30,7 @@ export interface NetpolCell {
 /** One request of the rate-limit burst. */
 export interface BurstShot {
   index: number;
+  /** HTTP status; 0 for a request that got no answer (the connection closed under it). */
   status: number;
   stream: boolean;
   atMs: number;

@@ -1,5 +1,36 @@
 // Plain HTTP for the suites: undici, no retries (a retry would hide a 429 or a flaky gateway).
+// A request that gets no complete answer fails with what happened to it, named by method and path.
 import { request } from 'undici';
+
+/** The words for a connection that closed under a request: the gateway (or a tunnel) gave up on it. */
+export const CONNECTION_CLOSED = 'the connection closed before a complete answer';
+
+/** A request that got no complete HTTP answer: the connection closed, was refused or timed out. */
+export class NoAnswer extends Error {
+  override name = 'NoAnswer';
+}
+
+/**
+ * What a transport failure means, in words; undefined when `err` is not one. Walks the cause chain,
+ * since fetch-based clients (the OpenAI SDK) wrap undici's socket errors ("terminated").
+ */
+export function transportFailure(err: unknown): string | undefined {
+  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const code = e.code ?? '';
+    const msg = e.message ?? '';
+    if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || /other side closed|socket hang up|premature close/i.test(msg)) {
+      return `${CONNECTION_CLOSED} (${msg || code})`;
+    }
+    if (code === 'ECONNREFUSED') return `nothing accepted the connection (${msg || code}): the gateway, or the tunnel to it, is not listening there`;
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return `no complete answer in time (${msg || code})`;
+  }
+  return undefined;
+}
+
+function where(method: string, url: string): string {
+  const u = new URL(url);
+  return `${method} ${u.pathname}`;
+}
 
 export interface HttpResult {
   status: number;
@@ -16,14 +47,22 @@ export async function http(
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await request(url, {
-    method: method as 'GET',
-    headers,
-    body: opts.body === undefined ? null : JSON.stringify(opts.body),
-    headersTimeout: opts.timeoutMs ?? 30_000,
-    bodyTimeout: opts.timeoutMs ?? 30_000,
-  });
-  const text = await res.body.text();
+  let res: Awaited<ReturnType<typeof request>>;
+  let text: string;
+  try {
+    res = await request(url, {
+      method: method as 'GET',
+      headers,
+      body: opts.body === undefined ? null : JSON.stringify(opts.body),
+      headersTimeout: opts.timeoutMs ?? 30_000,
+      bodyTimeout: opts.timeoutMs ?? 30_000,
+    });
+    text = await res.body.text();
+  } catch (err) {
+    const what = transportFailure(err);
+    if (what) throw new NoAnswer(`${where(method, url)}: ${what}`, { cause: err });
+    throw err;
+  }
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;

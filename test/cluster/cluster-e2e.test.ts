@@ -10,6 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { probeRegistry } from '../../scripts/cluster/registry.ts';
 import { type CheckResult, headline, type RunReport } from '../../scripts/report/model.ts';
 import { cacheDir } from '../../scripts/tools.ts';
+import { failuresBesidesCutOffs, isCutOff, suitesWithCutOffs } from '../cut-off.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
 
@@ -48,8 +49,11 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
     const { code, out, report } = await e2e(['--chart', 'llm-proxy', '--keep', 'always']);
     expect(report.error, out.slice(-3000)).toBeUndefined();
     const verdicts = Object.fromEntries(report.suites.map((s) => [s.suite, s.verdict]));
-    expect(verdicts, out.slice(-3000)).toEqual({ health: 'pass', keys: 'fail', ratelimit: 'pass', metrics: 'pass', netpol: 'not-applicable' });
-    expect(failing(report)).toEqual(['keys: a deleted unlimited key is refused']);
+    // llm-proxy's other known defect, a streamed answer cut off now and then, is set aside by name (test/cut-off.ts)
+    const cut = suitesWithCutOffs(report.suites);
+    const ratelimitVerdict = cut.includes('ratelimit') ? 'fail' : 'pass';
+    expect(verdicts, out.slice(-3000)).toEqual({ health: 'pass', keys: 'fail', ratelimit: ratelimitVerdict, metrics: 'pass', netpol: 'not-applicable' });
+    expect(failuresBesidesCutOffs(report.suites), out.slice(-3000)).toEqual(['keys: a deleted unlimited key is refused']);
     expect(code).toBe(1);
     // The run fingerprint names what was tested; phases carry durations.
     expect(Object.keys(report.fingerprint)).toEqual(expect.arrayContaining(['kubernetes', 'helm', 'kind', 'chart source', 'app image']));
@@ -59,7 +63,8 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
     // --images auto: the chart's own image (llm-proxy:latest on Docker Hub) cannot be pulled here.
     if (!dockerHub.reachable) {
       expect(report.fingerprint['app image']).toMatch(/^local stand-in \(the chart's image llm-proxy:latest cannot be pulled here: docker\.io is unreachable \(GET https:\/\/registry-1\.docker\.io\/v2\/ failed: /);
-      expect(headline(report)).toMatch(/^FAILED — 3 of 5 behaviours verified, 1 failed, 1 not applicable; chart: .*llm-proxy@66ec3dc.*; images: local stand-ins$/);
+      const verified = ratelimitVerdict === 'pass' ? '3 of 5 behaviours verified, 1 failed' : '2 of 5 behaviours verified, 2 failed';
+      expect(headline(report)).toMatch(new RegExp(`^FAILED — ${verified}, 1 not applicable; chart: .*llm-proxy@66ec3dc.*; images: local stand-ins$`));
       expect(out).toContain(headline(report));
     }
     expect(report.phases.map((p) => p.name)).toEqual(
@@ -67,7 +72,8 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
     );
     // On the Postgres the run installed, llm-proxy runs two replicas: the quota check spans both.
     const ratelimit = report.suites.find((s) => s.suite === 'ratelimit')!;
-    expect(ratelimit.checks.find((c) => c.name === 'the limit holds across every replica and worker')?.verdict).toBe('pass');
+    const acrossReplicas = ratelimit.checks.find((c) => c.name === 'the limit holds across every replica and worker');
+    if (!isCutOff(acrossReplicas?.message)) expect(acrossReplicas?.verdict, acrossReplicas?.message).toBe('pass');
   });
 
   test('a wrong management token in the chart values fails keys with an auth message and a diagnostics bundle', async () => {
