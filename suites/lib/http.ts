@@ -15,7 +15,8 @@ export class NoAnswer extends Error {
  * since fetch-based clients (the OpenAI SDK) wrap undici's socket errors ("terminated").
  */
 export function transportFailure(err: unknown): string | undefined {
-  for (let e = err as { code?: string; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  let e = err as { code?: string; message?: string; cause?: unknown } | undefined;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause as typeof e) {
     const code = e.code ?? '';
     const msg = e.message ?? '';
     if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE' || /other side closed|socket hang up|premature close/i.test(msg)) {
@@ -27,9 +28,18 @@ export function transportFailure(err: unknown): string | undefined {
   return undefined;
 }
 
-function where(method: string, url: string): string {
-  const u = new URL(url);
-  return `${method} ${u.pathname}`;
+/**
+ * Runs `call` (a request, an SDK call); a transport failure becomes NoAnswer named `what`, in the
+ * words reports use (the OpenAI SDK itself says only "Connection error." or "terminated").
+ */
+export async function orNoAnswer<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const failure = transportFailure(err);
+    if (failure) throw new NoAnswer(`${what}: ${failure}`, { cause: err });
+    throw err;
+  }
 }
 
 export interface HttpResult {
@@ -47,22 +57,16 @@ export async function http(
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  let res: Awaited<ReturnType<typeof request>>;
-  let text: string;
-  try {
-    res = await request(url, {
+  const { res, text } = await orNoAnswer(`${method} ${new URL(url).pathname}`, async () => {
+    const res = await request(url, {
       method: method as 'GET',
       headers,
       body: opts.body === undefined ? null : JSON.stringify(opts.body),
       headersTimeout: opts.timeoutMs ?? 30_000,
       bodyTimeout: opts.timeoutMs ?? 30_000,
     });
-    text = await res.body.text();
-  } catch (err) {
-    const what = transportFailure(err);
-    if (what) throw new NoAnswer(`${where(method, url)}: ${what}`, { cause: err });
-    throw err;
-  }
+    return { res, text: await res.body.text() };
+  });
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;

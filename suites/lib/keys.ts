@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import OpenAI from 'openai';
 import type { KeyApi } from '../../scripts/profiles/types.ts';
 import type { Target } from '../../scripts/targets/types.ts';
-import { describe as describeRes, http, NoAnswer, transportFailure } from './http.ts';
+import { describe as describeRes, http } from './http.ts';
 
 export interface ClientKey {
   key: string;
@@ -55,20 +55,6 @@ export async function deleteKey(api: KeyApi, target: Target, key: ClientKey): Pr
   // The gateway's own answer, quoted: a 500 here is a defect of the gateway, and the body says which.
   const call = api.flavour === 'litellm' ? `POST ${api.deletePath}` : 'DELETE /manage/tokens/{id}';
   if (res.status >= 300) throw new Error(`deleting the key failed: ${call} answered HTTP ${res.status}: ${res.text.slice(0, 600).replace(/\s+/g, ' ')}`);
-}
-
-/**
- * Runs an SDK call; when its connection failed, says so in the suites' words (the SDK itself says
- * only "Connection error." or "terminated").
- */
-export async function viaSdk<T>(what: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    const failure = transportFailure(err);
-    if (failure) throw new NoAnswer(`${what}: ${failure}`, { cause: err });
-    throw err;
-  }
 }
 
 /** The official SDK as a real client would use it, but with retries off: a retry hides a 429. */
