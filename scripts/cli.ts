@@ -8,7 +8,7 @@ import { preflight, preflightInput } from './preflight.ts';
 import { provisioner } from './targets/index.ts';
 import { DEFAULT_CHART, PROFILES } from './profiles/index.ts';
 import { SUITES } from './profiles/types.ts';
-import { hasEnvironmentGaps, headline, runFailed } from './report/model.ts';
+import { exitCodeOf, headline, outcome } from './report/model.ts';
 import { renderConsoleTable } from './report/markdown.ts';
 import { writeReports } from './report/write.ts';
 import { RunContext } from './run-context.ts';
@@ -38,7 +38,8 @@ function program(): Command {
     .option('--admin-key-env <NAME>', 'environment variable holding the admin key, for --target url')
     .option('--metrics-url <url>', 'metrics URL for --target url, when not <base-url><metrics path>')
     .addOption(new Option('--model <name>', 'model name the gateway routes to the mock').default('mock-gpt'))
-    .option('--strict', 'treat checks blocked by the environment as failures (exit 3)')
+    .option('--accept-incomplete', 'exit 0 instead of 4 when the run is INCOMPLETE (nothing failed, something was not proven); the headline still says INCOMPLETE')
+    .addOption(new Option('--strict').hideHelp())
     .option('--no-workarounds', "do not apply the chart workarounds the profile declares (shows the defects they work around)")
     .addHelpText(
       'after',
@@ -55,8 +56,10 @@ function program(): Command {
         '',
         `Suites: ${SUITES.join(', ')}`,
         '',
-        'Exit codes: 0 every applicable check passed; 1 a check failed; 2 bad input; 3 a needed tool or',
-        'environment piece is missing (or, with --strict, a check was blocked by the environment); 130 interrupted.',
+        'Outcomes and exit codes: 0 VERIFIED (every promised behaviour proven on what the chart ships); 1 FAILED',
+        '(a check failed, or setup did); 4 INCOMPLETE (nothing failed, something was not proven: blocked by the',
+        'environment, a stand-in image; 0 with --accept-incomplete); 2 bad input; 3 a needed tool or environment',
+        'piece is missing; 130 interrupted (what the run created was removed first).',
         '',
         'Examples:',
         '  npm run e2e -- --chart routeiq',
@@ -116,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (!interrupted) await ctx.phase('cleanup', () => ctx.cleanup()).catch(() => undefined);
   }
+  report.outcome = outcome(report);
+  report.exitCode = exitCodeOf(report.outcome, plan.acceptIncomplete);
   const files = await writeReports(plan.reportDir, report);
   process.stderr.write(`\n${renderConsoleTable(report)}\n\n${mask(headline(report))}\n`);
   if (report.error) process.stderr.write(`Setup failed: ${mask(report.error)}\n`);
@@ -124,9 +129,8 @@ async function main(argv: string[]): Promise<number> {
   for (const f of report.chartFindings ?? []) process.stderr.write(`Chart finding: ${f}\n`);
   for (const w of report.unusedWaivers ?? []) process.stderr.write(`Unused waiver: ${w}\n`);
   if (report.diagnostics) process.stderr.write(`Diagnostics: ${join(plan.reportDir, report.diagnostics)}\n`);
-  if (runFailed(report)) return ExitCode.suiteFailed;
-  if (plan.strict && hasEnvironmentGaps(report)) return ExitCode.environment;
-  return ExitCode.ok;
+  if (report.outcome === 'INCOMPLETE' && plan.acceptIncomplete) process.stderr.write('INCOMPLETE accepted (--accept-incomplete): exit 0\n');
+  return report.exitCode;
 }
 
 main(process.argv.slice(2)).then(

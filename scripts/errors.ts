@@ -4,6 +4,8 @@ export const ExitCode = {
   suiteFailed: 1,
   usage: 2,
   environment: 3,
+  /** Nothing failed, but something promised was not proven (INCOMPLETE); 0 with --accept-incomplete. */
+  incomplete: 4,
   interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -6,6 +6,7 @@ import { stripVTControlCharacters } from 'node:util';
 import type { CliOptions, Reporter, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { type Capabilities, isNotApplicable, type SuiteName } from './profiles/types.ts';
+import type { Cause } from './report/check-ids.ts';
 import type { CheckResult, SuiteEvidence, SuiteResult } from './report/model.ts';
 import { suiteVerdict } from './report/model.ts';
 import { PROJECT_ROOT } from './project-root.ts';
@@ -85,21 +86,30 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
       const checks: CheckResult[] = [];
       const evidence: SuiteEvidence = {};
       for (const test of mod.children.allTests()) {
-        Object.assign(evidence, (test.meta() as { evidence?: SuiteEvidence }).evidence ?? {});
+        const meta = test.meta() as { evidence?: SuiteEvidence; checkId?: string; causes?: Cause[] };
+        Object.assign(evidence, meta.evidence ?? {});
         const r = test.result();
         const durationMs = test.diagnostic()?.duration ?? 0;
         // "keys > a wrong key is refused" → "a wrong key is refused": the suite is already the group.
         const name = test.fullName.replace(new RegExp(`^${suite} > `), '');
-        if (r.state === 'passed') checks.push({ name, verdict: 'pass', durationMs });
-        else if (r.state === 'failed')
-          checks.push({ name, verdict: 'fail', durationMs, message: mask(stripVTControlCharacters(r.errors.map((e) => e.message).join('\n'))) });
-        else if (r.state === 'skipped') checks.push({ name, durationMs, ...checkFromSkipNote(r.note) });
-        else checks.push({ name, verdict: 'fail', durationMs, message: 'did not finish' });
+        if (!meta.checkId) {
+          // A test outside the catalogue could never be waived or pinned: a harness defect, never a pass.
+          checks.push({ id: `${suite}.run`, name, verdict: 'fail', durationMs, message: `harness defect: this test declares no check id (declare it with check() from suites/lib/check.ts)`, causes: [{ kind: 'assertion', detail: 'no check id' }] });
+          continue;
+        }
+        const id = meta.checkId;
+        if (r.state === 'passed') checks.push({ id, name, verdict: 'pass', durationMs });
+        else if (r.state === 'failed') {
+          const message = mask(stripVTControlCharacters(r.errors.map((e) => e.message).join('\n')));
+          checks.push({ id, name, verdict: 'fail', durationMs, message, causes: causesOf(meta.causes, r.errors, message) });
+        } else if (r.state === 'skipped') checks.push({ id, name, durationMs, ...checkFromSkipNote(r.note) });
+        else checks.push({ id, name, verdict: 'fail', durationMs, message: 'did not finish', causes: [{ kind: 'timeout', detail: 'did not finish' }] });
       }
       // Errors outside tests (a failing beforeAll, an import error) must fail the suite, not vanish.
       const setupErrors = [...mod.errors(), ...[...mod.children.allSuites()].flatMap((s) => s.errors())];
       for (const e of setupErrors) {
-        checks.unshift({ name: 'suite setup', verdict: 'fail', durationMs: 0, message: mask(stripVTControlCharacters(e.message)) });
+        const message = mask(stripVTControlCharacters(e.message));
+        checks.unshift({ id: `${suite}.setup`, name: 'suite setup', verdict: 'fail', durationMs: 0, message, causes: causesOf(undefined, [e], message, 'setup') });
       }
       if (setupErrors.length) {
         // Tests that never ran because setup failed say so, instead of "skipped without a reason".
@@ -120,12 +130,24 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
           suite,
           verdict: 'fail',
           durationMs: 0,
-          checks: [{ name: 'suite', verdict: 'fail', durationMs: 0, message: 'the suite did not run (vitest reported nothing for it)' }],
+          checks: [{ id: `${suite}.run`, name: 'suite', verdict: 'fail', durationMs: 0, message: 'the suite did not run (vitest reported nothing for it)', causes: [{ kind: 'setup', detail: 'vitest reported nothing for the suite' }] }],
         });
       }
     }
   }
   return opts.suites.map((s) => results.get(s)!);
+}
+
+/**
+ * The causes of a failure: those the check recorded, masked (they hold what the gateway answered);
+ * else what the error says of itself (a request without an answer, a timeout), else `fallback`.
+ */
+export function causesOf(recorded: Cause[] | undefined, errors: readonly { name?: string; message: string }[], message: string, fallback: Cause['kind'] = 'assertion'): Cause[] {
+  if (recorded?.length) return JSON.parse(mask(JSON.stringify(recorded))) as Cause[];
+  const detail = message.split('\n')[0]!.slice(0, 300);
+  if (errors.some((e) => e.name === 'NoAnswer')) return [{ kind: 'no-answer', detail }];
+  if (/Test timed out|Hook timed out/.test(message)) return [{ kind: 'timeout', detail }];
+  return [{ kind: fallback, detail }];
 }
 
 function suiteNameOf(moduleId: string): SuiteName | undefined {

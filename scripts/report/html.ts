@@ -7,7 +7,8 @@ import { mask } from '../secrets.ts';
 import {
   type BurstShot,
   type CheckResult,
-  hasEnvironmentGaps,
+  incompleteReasons,
+  outcome,
   headline,
   type NetpolCell,
   type RunReport,
@@ -56,29 +57,28 @@ function pct(n: number): string {
 // ---- header ------------------------------------------------------------------------------------
 
 function overall(report: RunReport): { cls: string; title: string; exit: string; line: string } {
-  const failedSuites = report.suites.filter((s) => s.verdict === 'fail');
-  if (runFailed(report)) {
+  const result = report.outcome ?? outcome(report);
+  const exit = `exit code ${report.exitCode ?? (result === 'FAILED' ? 1 : result === 'INCOMPLETE' ? 4 : 0)}`;
+  if (result === 'FAILED') {
+    const failedSuites = report.suites.filter((s) => s.verdict === 'fail');
     const what = report.error
       ? 'the target could not be set up'
       : `${failedSuites.length} suite${failedSuites.length === 1 ? '' : 's'} failed: ${failedSuites.map((s) => s.suite).join(', ')}`;
-    return { cls: 'fail', title: '✗ FAILED', exit: 'exit code 1', line: `Blocks a release: ${what}.` };
+    return { cls: 'fail', title: '✗ FAILED', exit, line: `Blocks a release: ${what}.` };
   }
-  const waived = report.suites.filter((s) => s.checks.some((c) => c.verdict === 'waived'));
-  if (hasEnvironmentGaps(report) || waived.length) {
-    const gaps = report.suites.filter((s) => s.verdict === 'environment' || s.checks.some((c) => c.verdict === 'environment'));
-    const said = [
-      gaps.length ? `the environment blocked checks in: ${gaps.map((s) => s.suite).join(', ')}` : '',
-      waived.length ? `failures are waived in: ${waived.map((s) => s.suite).join(', ')}` : '',
-      report.provenance?.images === 'local stand-ins' ? "the chart's app ran on a local stand-in image, not the chart's own" : '',
-    ].filter(Boolean);
+  if (result === 'INCOMPLETE') {
     return {
       cls: 'env',
-      title: '✓ PASSED, with gaps',
-      exit: 'exit code 0 (3 with --strict)',
-      line: `Nothing failed outright, but ${said.join('; ')}. Those are not passes.`,
+      title: '◐ INCOMPLETE',
+      exit: report.exitCode === 0 ? `${exit} (INCOMPLETE accepted by --accept-incomplete)` : exit,
+      line: `Nothing failed, but not everything promised was proven: ${incompleteReasons(report).join('; ')}. Those are not passes.`,
     };
   }
-  return { cls: 'pass', title: '✓ PASSED', exit: 'exit code 0', line: 'Every applicable check ran and held.' };
+  const waived = report.suites.filter((s) => s.checks.some((c) => c.verdict === 'waived'));
+  const line = waived.length
+    ? `Every promised behaviour was proven, except failures a waiver accepts in: ${waived.map((s) => s.suite).join(', ')}.`
+    : 'Every applicable check ran and held, on the chart and images it ships.';
+  return { cls: 'pass', title: '✓ VERIFIED', exit, line };
 }
 
 function counts(report: RunReport): string {
@@ -168,7 +168,7 @@ const LEGEND: Record<Verdict, string> = {
   pass: 'ran and held',
   fail: 'ran and did not hold: blocks a release',
   'not-applicable': 'the chart does not promise it (never a pass)',
-  environment: 'this machine could not exercise it (never a pass; exit 3 with --strict)',
+  environment: 'this machine could not exercise it (never a pass; INCOMPLETE, exit 4)',
   waived: 'failed, accepted by a waiver until its date (never a pass)',
 };
 

@@ -1,6 +1,6 @@
 import { create } from 'xmlbuilder2';
 import { mask } from '../secrets.ts';
-import { headline, type RunReport } from './model.ts';
+import { headline, outcome, type RunReport } from './model.ts';
 
 /** JUnit XML: one testsuite per behaviour, one testcase per check; setup failures are a testcase too. */
 export function renderJUnit(report: RunReport): string {
@@ -13,6 +13,7 @@ export function renderJUnit(report: RunReport): string {
     const p = el.ele('properties');
     p.ele('property', { name: 'chart', value: report.chart });
     p.ele('property', { name: 'target', value: report.target });
+    p.ele('property', { name: 'outcome', value: report.outcome ?? outcome(report) });
     p.ele('property', { name: 'headline', value: headline(report) });
     for (const [k, v] of Object.entries(report.fingerprint)) p.ele('property', { name: k, value: v });
     if (report.diagnostics) p.ele('property', { name: 'diagnostics', value: report.diagnostics });
@@ -49,7 +50,8 @@ export function renderJUnit(report: RunReport): string {
     for (const check of suite.checks) {
       const tc = el.ele('testcase', {
         classname: `${report.chart}.${suite.suite}`,
-        name: check.name,
+        // `[id] title`: the id is what a waiver names, the title what a person reads.
+        name: `[${check.id}] ${check.name}`,
         time: seconds(check.durationMs),
       });
       if (check.verdict === 'fail') {
@@ -57,7 +59,9 @@ export function renderJUnit(report: RunReport): string {
           (check.message ?? 'failed') +
           (report.findings?.length ? `\n\nWhat changed under the run:\n${report.findings.map((f) => `- ${f}`).join('\n')}` : '') +
           (report.diagnostics ? `\n\nDiagnostics: ${report.diagnostics}` : '');
-        tc.ele('failure', { message: firstLine(check.message ?? 'failed') }).txt(body);
+        const causes = check.causes ?? [];
+        const why = causes.length ? `\n\nCauses:\n${causes.map((c) => `- ${c.kind}: ${c.detail}`).join('\n')}` : '';
+        tc.ele('failure', { message: firstLine(check.message ?? 'failed'), type: [...new Set(causes.map((c) => c.kind))].join(',') || 'assertion' }).txt(body + why);
       } else if (check.verdict === 'not-applicable') {
         tc.ele('skipped', { message: `not applicable: ${check.message ?? ''}` });
       } else if (check.verdict === 'environment') {

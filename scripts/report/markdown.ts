@@ -1,8 +1,10 @@
 import { mask } from '../secrets.ts';
 import { formatDuration } from '../run-context.ts';
-import { headline, type RunReport, suiteLabel, type Verdict, VERDICT_LABEL, runFailed } from './model.ts';
+import { headline, outcome, type RunReport, suiteLabel, type Verdict, VERDICT_LABEL } from './model.ts';
 
 const ICON: Record<Verdict, string> = { pass: '✅', fail: '❌', 'not-applicable': '➖', environment: '⚠️', waived: '🟡' };
+
+const OUTCOME_ICON = { VERIFIED: '✅', FAILED: '❌', INCOMPLETE: '◐' } as const;
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n+/g, ' ');
@@ -10,9 +12,9 @@ function cell(text: string): string {
 
 /** The summary a CI job page shows: verdict first, then the chart × suite table, then details. */
 export function renderMarkdown(report: RunReport): string {
-  const failed = runFailed(report);
+  const result = report.outcome ?? outcome(report);
   const lines: string[] = [];
-  lines.push(`# gateway-smoke: ${report.chart} — ${failed ? '❌ FAILED' : '✅ PASSED'}`);
+  lines.push(`# gateway-smoke: ${report.chart} — ${OUTCOME_ICON[result]} ${result}`);
   lines.push('', `**${cell(headline(report))}**`, '');
   lines.push(`Target \`${report.target}\`, started ${report.startedAt}, took ${formatDuration(report.durationMs)}.`);
   if (report.error) {

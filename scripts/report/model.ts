@@ -1,5 +1,7 @@
+import { ExitCode } from '../errors.ts';
 import type { SuiteName } from '../profiles/types.ts';
 import type { PhaseRecord } from '../run-context.ts';
+import type { Cause } from './check-ids.ts';
 
 /**
  * pass: every check ran and held. fail: a check ran and did not hold (blocks a release).
@@ -10,11 +12,15 @@ import type { PhaseRecord } from '../run-context.ts';
 export type Verdict = 'pass' | 'fail' | 'not-applicable' | 'environment' | 'waived';
 
 export interface CheckResult {
+  /** Stable id (scripts/report/check-ids.ts): what waivers match and reports print beside the title. */
+  id: string;
   name: string;
   verdict: Verdict;
   durationMs: number;
   /** Failure message, or the reason for not-applicable / environment. */
   message?: string;
+  /** Why it failed, as machines read it (a failure always has at least one). */
+  causes?: Cause[];
 }
 
 /** One cell of the NetworkPolicy matrix, as probed. */
@@ -44,7 +50,8 @@ export interface SuiteEvidence {
 }
 
 export interface SuiteResult {
-  suite: SuiteName;
+  /** A behaviour suite, or `chart`: the checks of the chart as shipped (its corrected defaults). */
+  suite: SuiteName | 'chart';
   verdict: Verdict;
   reason?: string;
   durationMs: number;
@@ -71,8 +78,11 @@ export interface RunReport {
   findings?: string[];
   /** Defects of the chart the run met: worked around (the profile declares it), or read from the evidence of a failure. */
   chartFindings?: string[];
-  /** Which chart and images ran (the headline says it). */
-  provenance?: { chart: string; chartOrigin?: string; images: string };
+  /** Which chart and images ran (the headline says it), and what of it this run could not prove. */
+  provenance?: { chart: string; chartOrigin?: string; images: string; unproven?: string[] };
+  /** The verdict a release is gated on, and the exit code it gave (set once the run is judged). */
+  outcome?: Outcome;
+  exitCode?: number;
   /** Waivers of the --waivers file that matched no failing check (reported, never silently ignored). */
   unusedWaivers?: string[];
 }
@@ -109,14 +119,49 @@ function fullyVerified(s: SuiteResult): boolean {
 }
 
 /**
- * The one line a release gate is read by: the verdict, how many behaviours were really proven,
- * and which chart and images ran. `PASSED — 2 of 5 behaviours verified, 3 blocked by the
- * environment; chart: mirror copy of …@a96d48f; images: local stand-ins`.
+ * VERIFIED: everything the chart promises was proven on what the user ships (failures accepted by a
+ * waiver are named, never hidden). FAILED: a check failed, or the run could not get to the checks.
+ * INCOMPLETE: nothing failed, but something promised was not proven.
+ */
+export type Outcome = 'VERIFIED' | 'FAILED' | 'INCOMPLETE';
+
+export function runFailed(report: RunReport): boolean {
+  return report.error !== undefined || report.suites.some((s) => s.verdict === 'fail');
+}
+
+/** What keeps a run that did not fail from being VERIFIED, one phrase each; empty when nothing does. */
+export function incompleteReasons(report: RunReport): string[] {
+  const reasons: string[] = [];
+  const behaviours = report.suites.filter((s) => s.suite !== 'chart');
+  const blocked = behaviours.filter((s) => s.verdict === 'environment' || s.checks.some((c) => c.verdict === 'environment'));
+  if (blocked.length) reasons.push(`blocked by the environment: ${blocked.map((s) => s.suite).join(', ')}`);
+  if (behaviours.length > 0 && behaviours.every((s) => s.verdict === 'not-applicable')) reasons.push('no behaviour applied to this chart');
+  if (behaviours.length === 0) reasons.push('no behaviour was run');
+  for (const u of report.provenance?.unproven ?? []) reasons.push(u);
+  return reasons;
+}
+
+export function outcome(report: RunReport): Outcome {
+  if (runFailed(report)) return 'FAILED';
+  return incompleteReasons(report).length ? 'INCOMPLETE' : 'VERIFIED';
+}
+
+/** The exit code a gate reads: 0 VERIFIED, 1 FAILED, 4 INCOMPLETE (0 when the caller accepts it). */
+export function exitCodeOf(result: Outcome, acceptIncomplete: boolean): number {
+  if (result === 'FAILED') return ExitCode.suiteFailed;
+  if (result === 'INCOMPLETE') return acceptIncomplete ? ExitCode.ok : ExitCode.incomplete;
+  return ExitCode.ok;
+}
+
+/**
+ * The one line a release gate is read by, the same in every report: the outcome, how many
+ * behaviours were really proven, what was not, and which chart and images ran.
+ * `INCOMPLETE — 2 of 5 behaviours verified, 3 blocked by the environment; not proven: …; chart: …; images: …`.
  */
 export function headline(report: RunReport): string {
-  const failed = runFailed(report);
-  const n = report.suites.length;
-  const count = (pred: (s: SuiteResult) => boolean) => report.suites.filter(pred).length;
+  const behaviours = report.suites.filter((s) => s.suite !== 'chart');
+  const n = behaviours.length;
+  const count = (pred: (s: SuiteResult) => boolean) => behaviours.filter(pred).length;
   const parts = [`${count(fullyVerified)} of ${n} behaviours verified`];
   const partly = count((s) => s.verdict === 'pass' && !fullyVerified(s));
   if (partly) parts.push(`${partly} only partly`);
@@ -128,19 +173,16 @@ export function headline(report: RunReport): string {
   if (blocked) parts.push(`${blocked} blocked by the environment`);
   const na = count((s) => s.verdict === 'not-applicable');
   if (na) parts.push(`${na} not applicable`);
-  const verdict = failed ? 'FAILED' : 'PASSED';
+  const chartChecks = report.suites.filter((s) => s.suite === 'chart').flatMap((s) => s.checks);
+  const defects = chartChecks.filter((c) => c.verdict === 'fail').length;
+  if (defects) parts.push(`the chart as shipped fails ${defects} check${defects > 1 ? 's' : ''} (corrected to test the rest)`);
+  const waivedDefects = chartChecks.filter((c) => c.verdict === 'waived').length;
+  if (waivedDefects) parts.push(`${waivedDefects} chart correction${waivedDefects > 1 ? 's' : ''} accepted by a waiver`);
+  const result = report.outcome ?? outcome(report);
   const what = report.error && n === 0 ? 'setup failed before any behaviour ran' : parts.join(', ');
+  const gaps = result === 'INCOMPLETE' ? `; not proven: ${incompleteReasons(report).join('; ')}` : '';
   const where = report.provenance ? `; chart: ${report.provenance.chart}; images: ${report.provenance.images}` : '';
-  return `${verdict} — ${what}${where}`;
-}
-
-export function runFailed(report: RunReport): boolean {
-  return report.error !== undefined || report.suites.some((s) => s.verdict === 'fail');
-}
-
-export function hasEnvironmentGaps(report: RunReport): boolean {
-  if (report.provenance?.images === 'local stand-ins') return true;
-  return report.suites.some((s) => s.verdict === 'environment' || s.checks.some((c) => c.verdict === 'environment'));
+  return `${result} — ${what}${gaps}${where}`;
 }
 
 export const VERDICT_LABEL: Record<Verdict, string> = {

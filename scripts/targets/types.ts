@@ -75,6 +75,13 @@ export interface Provenance {
   chartOrigin?: 'chart-dir' | 'upstream' | 'mirror';
   /** "the chart's own", "local stand-ins", or what else ran the app. */
   images: string;
+  /**
+   * What this run could not prove about what the user ships, each in one phrase: a stand-in that
+   * `--images auto` chose because the chart's own image could not be used, a stand-in process. A
+   * run with anything here is never VERIFIED (an explicit `--images local` is the user's choice and
+   * is stated in the headline instead).
+   */
+  unproven?: string[];
 }
 
 /** A provisioned target: the data the suites get. */
