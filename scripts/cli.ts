@@ -24,7 +24,9 @@ function program(): Command {
     .addOption(new Option('--chart <name>', 'chart profile to test').default(DEFAULT_CHART))
     .addOption(new Option('--target <kind>', 'where the gateway runs').default('kind'))
     .addOption(new Option('--suites <list>', `comma-separated suites, or "all"`).default('all'))
-    .addOption(new Option('--keep <policy>', `keep the cluster: ${KEEP_POLICIES.join('|')}`).default('on-failure'))
+    .addOption(
+      new Option('--keep <policy>', `what stays after the run (${KEEP_POLICIES.join('|')}): on-failure keeps a failed run's namespace and a cluster it created; an interrupted run keeps nothing unless always`).default('on-failure'),
+    )
     .option('--report-dir <dir>', 'where junit.xml, summary.md and diagnostics go (default: reports/<chart>)')
     .option('--values <file>', 'extra Helm values file, applied after the profile values')
     .option('--chart-dir <dir>', 'install the chart from this local checkout instead of its pinned source')

@@ -66,12 +66,19 @@ function candidates(p: V1Pod): Candidate[] {
  */
 export class TerminalTracker {
   private firstSeen = new Map<string, number>();
+  private readonly reasons: ReadonlySet<string> | undefined;
+
+  /** `reasons`: only these states count (default: every state listed above). */
+  constructor(reasons?: readonly string[]) {
+    this.reasons = reasons ? new Set(reasons) : undefined;
+  }
 
   check(pods: V1Pod[], now = Date.now()): TerminalFinding | undefined {
     const seen = new Map<string, number>();
     let found: TerminalFinding | undefined;
     for (const p of pods) {
       for (const c of candidates(p)) {
+        if (this.reasons && !this.reasons.has(c.reason)) continue;
         const key = `${p.metadata?.uid}/${c.container}/${c.reason}`;
         const since = this.firstSeen.get(key) ?? now;
         seen.set(key, since);
@@ -185,8 +192,8 @@ export async function describeTerminal(k: Kube, namespace: string, f: TerminalFi
  * Polls every pod of the namespace until `signal` aborts; rejects with a TerminalPodState as soon as
  * one is in a state waiting cannot fix. Race it against a wait (helm install, readiness).
  */
-export async function watchForTerminalStates(k: Kube, namespace: string, signal: AbortSignal, notes: TerminalNotes = {}): Promise<never> {
-  const tracker = new TerminalTracker();
+export async function watchForTerminalStates(k: Kube, namespace: string, signal: AbortSignal, notes: TerminalNotes = {}, reasons?: readonly string[]): Promise<never> {
+  const tracker = new TerminalTracker(reasons);
   for (;;) {
     if (signal.aborted) return new Promise<never>(() => undefined);
     const pods = await k.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] as V1Pod[] }));
