@@ -196,8 +196,9 @@ export async function watchForTerminalStates(k: Kube, namespace: string, signal:
   const tracker = new TerminalTracker(reasons);
   for (;;) {
     if (signal.aborted) return new Promise<never>(() => undefined);
-    const pods = await k.core.listNamespacedPod({ namespace }).catch(() => ({ items: [] as V1Pod[] }));
-    const found = tracker.check(pods.items);
+    // a failed list says nothing about the pods: skipped, so it does not restart their grace periods
+    const pods = await k.core.listNamespacedPod({ namespace }).catch(() => undefined);
+    const found = pods && tracker.check(pods.items);
     if (found) throw new TerminalPodState(await describeTerminal(k, namespace, found, notes));
     await new Promise((r) => setTimeout(r, 1500));
   }
