@@ -35,6 +35,7 @@ const USAGE = `usage: npm run bench:cutoff -- [--streams N] [--streams-only] [--
   --keep-logs      keep the mock's and the proxies' logs (their folder is printed)`;
 
 const BODY_COPY_ERROR = /ReverseProxy read error during body copy/g;
+const WRITE_ERROR = /writing the request upstream failed: (.*)/g;
 const MAX_DETAILS = 20;
 
 type Options = { streams: number; plainFirst: boolean; keepLogs: boolean };
@@ -167,6 +168,11 @@ async function run(opts: Options): Promise<number> {
     };
   });
   out.write(`${renderTable(rows)}\n`);
+  // Only the Go proxy traces its upstream writes (bench/go-reverse-proxy/main.go): why it dropped a connection.
+  const writeErrors = new Map<string, number>();
+  for (const m of logs[goName]!.matchAll(WRITE_ERROR)) writeErrors.set(m[1]!, (writeErrors.get(m[1]!) ?? 0) + 1);
+  const written = [...writeErrors].map(([why, n]) => `${n} × "${why}"`).join(', ');
+  out.write(`\n${goName} log, request writes upstream that failed: ${written || 'none'}\n`);
 
   const details = targets.flatMap((t) =>
     results.get(t.name)!.flatMap(({ round, r }) => {

@@ -14,6 +14,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -29,8 +30,18 @@ func main() {
 		os.Exit(2)
 	}
 	// Rewrite + SetURL is the documented plain form; streaming flushes are the default
-	// (text/event-stream answers are flushed at once).
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(up) }}
+	// (text/event-stream answers are flushed at once). The trace only logs: when the transport
+	// fails to finish writing a request upstream it drops that connection, answer and all, and
+	// ReverseProxy logs just the symptom ("read error during body copy").
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err != nil {
+			log.Printf("go-reverse-proxy: writing the request upstream failed: %v", i.Err)
+		}
+	}}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(up)
+		r.Out = r.Out.WithContext(httptrace.WithClientTrace(r.Out.Context(), trace))
+	}}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go-reverse-proxy: cannot listen: %v\n", err)
