@@ -6,7 +6,8 @@
 // Each round sends, through each proxy in turn (the order alternates per round), a plain chat
 // completion and then a streamed one on the same keep-alive client, and counts the streams that
 // ended without `data: [DONE]` (the connection closed, or the body ended, first). The mock's
-// journal and each proxy's log say what happened on the other side. Needs llm-proxy installed
+// journal and each proxy's log say what happened on the other side; the Go proxy also logs why its
+// transport gave up writing a request upstream. Needs llm-proxy installed
 // (`npm run setup:local`) and Go (the baseline is built from bench/go-reverse-proxy/ into the cache).
 //
 // Exit 0 when every round was measured (cut-offs are the measurement, not a failure); 1 when a
@@ -21,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
 import { maskedBearer } from '../mock/fingerprint.ts';
 import { ExitCode, oneParagraph, UserError } from '../scripts/errors.ts';
-import { startLlmProxy } from '../scripts/local/llm-proxy.ts';
+import { LLM_PROXY_MODULE_VERSION, startLlmProxy } from '../scripts/local/llm-proxy.ts';
 import { startMockProcess } from '../scripts/local/mock-process.ts';
 import { localPaths, NotInstalledError, requireComponent } from '../scripts/local/paths.ts';
 import { stopAll } from '../scripts/local/process.ts';
@@ -108,7 +109,7 @@ async function run(opts: Options): Promise<number> {
   const { bin: goBin, goVersion } = await goBuild;
   const go = await startGoProxy({ bin: goBin, target: mock.url, logFile: join(dir, 'go-proxy.log') });
 
-  const llmName = 'llm-proxy v0.1.3';
+  const llmName = `llm-proxy ${LLM_PROXY_MODULE_VERSION}`;
   const goName = 'Go httputil.ReverseProxy';
   const targets: Target[] = [
     { name: llmName, baseUrl: gw.baseUrl, bearer: token, upstreamKey: llmKey, agent: new Agent() },
@@ -121,7 +122,7 @@ async function run(opts: Options): Promise<number> {
     `cutoff-bench: ${opts.streams} streams per proxy, ${opts.plainFirst ? 'each after a plain chat completion' : 'streams only (no plain request)'}, one keep-alive client per proxy, the proxies taking turns, in front of one mock provider (mock/main.ts: 5 chunks 10 ms apart)\n` +
       `machine: ${process.platform} ${process.arch}, ${availableParallelism()} cores, load average ${load} at start; node ${process.version}; ${goVersion}\n` +
       `llm-proxy: ${gw.version}, configured as its chart does (SQLite, in-memory event bus, HTTP cache on), one token without max_requests\n` +
-      `Go proxy: httputil.ReverseProxy{Rewrite: SetURL(mock)} with http.DefaultTransport (bench/go-reverse-proxy/main.go)\n\n`,
+      `Go proxy: httputil.ReverseProxy{Rewrite: SetURL(mock)} with http.DefaultTransport, failed upstream request writes logged (bench/go-reverse-proxy/main.go)\n\n`,
   );
 
   const results = new Map<string, { round: number; r: StreamResult }[]>(targets.map((t) => [t.name, []]));
