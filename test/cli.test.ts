@@ -34,6 +34,13 @@ describe('cli', () => {
     }
   });
 
+  test('--strict is gone: exit 2, one paragraph saying INCOMPLETE now blocks by default and what to pass instead', async () => {
+    const r = await cli(['--chart', 'llm-proxy', '--strict']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--strict is gone: .*INCOMPLETE with exit 4 .*--accept-incomplete/);
+  });
+
   test('without network and without a chart mirror the run exits 3 in seconds, saying how to point at the chart, before any cluster', async () => {
     const started = Date.now();
     // A proxy that refuses connections is "no network" for git, on any machine.
@@ -58,7 +65,12 @@ describe('cli', () => {
       { GS_ADMIN: secret },
     );
     expect(r.exitCode, r.stderr).toBe(1);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { outcome: string; exitCode: number };
+    expect(report).toMatchObject({ outcome: 'FAILED', exitCode: 1 });
+    expect(r.stderr).toMatch(/^FAILED — 0 of 3 behaviours verified, 2 failed, 1 not applicable; chart: not installed by the harness/m);
     const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<property name="outcome" value="FAILED"\/>/);
+    expect(junit).toMatch(/<testcase classname="llm-proxy.health" name="\[health.live\] liveness answers without credentials"/);
     const summary = await readFile(join(dir, 'summary.md'), 'utf8');
     expect(junit).toContain('<failure');
     expect(summary).toMatch(/\| llm-proxy \| health \| .*FAIL/);

@@ -39,6 +39,12 @@ export class LocalProvisioner implements Provisioner {
       this.provenance = {
         chart: `none (the ${profile.local} gateway software as a local process)`,
         images: profile.localIsStandIn ? 'a local stand-in process' : 'the gateway software as a local process',
+        // no chart ran, and a stand-in process is not even the chart's app: a pass proves less than the chart
+        unproven: [
+          profile.localIsStandIn
+            ? `the chart did not run, and its app neither: ${profile.local} ran as a local stand-in process (--target local)`
+            : `the chart did not run: its gateway software ran as a local process (--target local)`,
+        ],
       };
       return await startLocal(this.plan, this.ctx, this.fingerprint, (dir) => (this.logDir = dir));
     } catch (err) {
