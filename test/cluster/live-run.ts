@@ -4,6 +4,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { execa, type ResultPromise } from 'execa';
 import { cacheDir } from '../../scripts/tools.ts';
 import { TEST_CLUSTER } from './kept-cluster.ts';
@@ -11,7 +12,7 @@ import { TEST_CLUSTER } from './kept-cluster.ts';
 export const BIN = join(cacheDir(), 'airgap', 'bin');
 
 export interface LiveRun {
-  cli: ResultPromise<{ reject: false; all: true; env: Record<string, string> }>;
+  cli: ResultPromise<{ reject: false; all: true; env: Record<string, string>; forceKillAfterDelay: false }>;
   reportDir: string;
   out(): string;
   /** Resolves with the time the pattern first appeared in the output (rejects after timeoutMs, or if the run ends first). */
@@ -20,7 +21,8 @@ export interface LiveRun {
 
 export async function startRun(args: string[]): Promise<LiveRun> {
   const reportDir = await mkdtemp(join(tmpdir(), 'gs-live-run-'));
-  const cli = execa(process.execPath, ['scripts/cli.ts', '--report-dir', reportDir, ...args], { reject: false, all: true, env: { FORCE_COLOR: '0' } });
+  // forceKillAfterDelay off: execa would SIGKILL the run 5 s after a SIGTERM, in the middle of its cleanup
+  const cli = execa(process.execPath, ['scripts/cli.ts', '--report-dir', reportDir, ...args], { reject: false, all: true, env: { FORCE_COLOR: '0' }, forceKillAfterDelay: false });
   let seen = '';
   const listeners = new Set<() => void>();
   cli.all.on('data', (b: Buffer) => {
@@ -35,7 +37,8 @@ export async function startRun(args: string[]): Promise<LiveRun> {
   const waitFor = (pattern: RegExp, timeoutMs: number) =>
     new Promise<number>((resolve, reject) => {
       const check = () => {
-        if (pattern.test(seen)) done(() => resolve(Date.now()));
+        // vitest colours its lines even under FORCE_COLOR=0
+        if (pattern.test(stripVTControlCharacters(seen))) done(() => resolve(Date.now()));
         else if (ended) done(() => reject(new Error(`the run ended before ${pattern} appeared:\n${seen.slice(-3000)}`)));
       };
       const timer = setTimeout(() => done(() => reject(new Error(`${pattern} did not appear within ${timeoutMs / 1000}s:\n${seen.slice(-3000)}`))), timeoutMs);
