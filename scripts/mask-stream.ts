@@ -83,11 +83,14 @@ export class MaskStream extends Transform {
 
 /**
  * A masking stream whose output goes to `dest` (process.stderr), which it never ends: hand it to
- * a writer (vitest), then `await close()` to write out what it still holds.
+ * a writer (vitest), then `await close()` to write out what it still holds. It writes with
+ * `dest`'s write as it is now: vitest's window renderer (on a terminal) replaces process.stderr's
+ * write with one that forwards into this very stream, and piping would then go round in a circle.
  */
 export function maskingWriter(dest: NodeJS.WritableStream): { stream: MaskStream; close: () => Promise<void> } {
   const stream = new MaskStream();
-  stream.pipe(dest, { end: false });
+  const write = dest.write.bind(dest);
+  stream.on('data', (chunk: Buffer) => write(chunk));
   const close = () =>
     new Promise<void>((resolve) => {
       if (stream.writableFinished) return resolve();

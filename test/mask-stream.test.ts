@@ -79,6 +79,25 @@ describe('mask-stream', () => {
     await w.close(); // closing twice is harmless
   });
 
+  test('a writer keeps to its destination\'s own write when vitest (on a terminal) reroutes that write into the writer', async () => {
+    registerSecret(KEY);
+    const dest = new PassThrough();
+    const seen: Buffer[] = [];
+    dest.on('data', (c: Buffer) => seen.push(c));
+    const w = maskingWriter(dest);
+    // vitest's window renderer: process.stderr.write now forwards into the stream vitest writes to
+    const streamWrite = w.stream.write.bind(w.stream);
+    let forwarded = 0;
+    dest.write = ((chunk: string | Buffer) => {
+      if (++forwarded > 5) throw new Error('the output went round in a circle');
+      return streamWrite(chunk);
+    }) as typeof dest.write;
+    streamWrite(`x ${KEY}\n`);
+    await w.close();
+    expect(Buffer.concat(seen).toString()).toBe('x ***\n');
+    expect(forwarded).toBe(0);
+  });
+
   test('maskFile copies a file masked; a file with nothing to mask stays byte for byte', async () => {
     registerSecret(KEY);
     const dir = await mkdtemp(join(tmpdir(), 'gs-maskfile-'));
