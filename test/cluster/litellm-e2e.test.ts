@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { NOT_GIVEN, PRISMA_ENGINES_ENV } from '../../scripts/prisma-engines.ts';
+import { litellmProxy } from '../../scripts/profiles/litellm-proxy.ts';
 import type { CheckResult, RunReport } from '../../scripts/report/model.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
@@ -38,6 +39,7 @@ const check = (report: RunReport, suite: string, name: RegExp): CheckResult => {
   if (!c) throw new Error(`no ${suite} check matching ${name}: ${checksOf(report, suite).map((x) => x.name).join(' | ')}`);
   return c;
 };
+const byId = (id: string): string => litellmProxy.corrections.find((c) => c.id === id)!.defect;
 const failing = (report: RunReport) => report.suites.flatMap((s) => s.checks.filter((c) => c.verdict === 'fail').map((c) => `${s.suite}: ${c.name}`)).sort();
 
 afterAll(() => releaseTestCluster());
@@ -64,6 +66,9 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     expect(check(r, 'ratelimit', /429 has the promised shape/).verdict).toBe('pass');
     expect(check(r, 'ratelimit', /holds across every replica/).verdict).toBe('pass');
     expect(failing(r)).toEqual([
+      // the chart as shipped: the profile's corrections, each a failing check with its evidence
+      `chart: chart as shipped: ${byId('router-redis-at-sentinel')}`,
+      `chart: chart as shipped: ${byId('separate-health-app')}`,
       'keys: a deleted rate-limited key is refused',
       'keys: a deleted unlimited key is refused',
       'metrics: litellm_proxy_failed_requests_metric_total moved by exactly 1 for the 429',
@@ -100,10 +105,12 @@ describe.skipIf(!haveEngines || !haveMirror)('routeiq (the real chart from the m
 
   test('without engines: keys and ratelimit end as environment with the reason, and no database is installed', async () => {
     const { code, out, report } = await e2e(['--chart', 'routeiq', '--suites', 'keys,ratelimit'], { [PRISMA_ENGINES_ENV]: '' });
-    expect(code, out.slice(-3000)).toBe(0);
+    // the chart as shipped fails (its corrections); the behaviours are blocked by the environment
+    expect(code, out.slice(-3000)).toBe(1);
     expect(report!.suites.map((s) => [s.suite, s.verdict, s.reason])).toEqual([
       ['keys', 'environment', NOT_GIVEN],
       ['ratelimit', 'environment', NOT_GIVEN],
+      ['chart', 'fail', undefined],
     ]);
     expect(out).toMatch(/not installing Postgres: the gateway could not use it/);
   });
