@@ -1,37 +1,49 @@
-// The shape of a --waivers file: a YAML list of {check, reason, until, failure?}. Only the file's shape is
+// The shape of a --waivers file: a YAML list of {id, reason, until, cause?, chart?, link?}. Only the file's shape is
 // checked here (what a waiver does to a verdict is scripts/waivers.ts); every mistake is named with
 // its entry, line and field, all of them in one message, so one edit fixes the file.
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError } from './errors.ts';
+import { PROFILES } from './profiles/index.ts';
 import { SUITES } from './profiles/types.ts';
+import { CAUSE_KINDS, type CauseKind, idsOf, isCauseKind, isKnownCheckId } from './report/check-ids.ts';
 
 export interface Waiver {
-  /** The check it waives, exactly as the reports print it: `<suite> > <check name>`. */
-  check: string;
+  /** The check's stable id, as every report prints it beside the title (`keys.revoked-refused`). */
+  id: string;
   /** Why, in the words the report will show next to the waived check. */
   reason: string;
   /** Last day (YYYY-MM-DD) the waiver holds; a calendar date, compared as text. */
   until: string;
   /**
-   * Optional: text the failure message must contain. It waives one known way a check fails (an
-   * intermittent defect) while every other failure of the same check still blocks.
+   * Optional: the one kind of failure accepted. The waiver holds only when every cause of the
+   * failure is of this kind, so a known intermittent defect (`no-answer`) is accepted while a wrong
+   * count in the same check still blocks.
    */
-  failure?: string;
+  cause?: CauseKind;
+  /** Optional: the chart profile it applies to; other charts' failures of the same id still block. */
+  chart?: string;
+  /** Optional: where the defect is tracked (an upstream issue), shown beside the waived check. */
+  link?: string;
 }
 
-const REQUIRED = ['check', 'reason', 'until'] as const satisfies readonly (keyof Waiver)[];
-const FIELDS = [...REQUIRED, 'failure'] as const satisfies readonly (keyof Waiver)[];
+const REQUIRED = ['id', 'reason', 'until'] as const satisfies readonly (keyof Waiver)[];
+const FIELDS = [...REQUIRED, 'cause', 'chart', 'link'] as const satisfies readonly (keyof Waiver)[];
+/** The fields of the first waivers format, and what replaced them. */
+const RETIRED: Record<string, string> = {
+  check: 'waivers name a check by its stable "id" now (printed beside each check in every report, e.g. keys.revoked-refused), not by its title',
+  failure: 'a waiver narrows by "cause" now (one of the cause kinds in the report, e.g. no-answer), not by message text',
+};
 const SHAPE =
-  'a YAML list of entries, each with check (as the reports print it: <suite> > <check name>), reason and until (YYYY-MM-DD), ' +
-  'and optionally failure (text the failure message must contain), ' +
-  'like `- {check: "keys > a deleted unlimited key is refused", reason: "accepted until the upstream fix", until: 2027-01-31}`';
+  'a YAML list of entries, each with id (the check id the reports print, e.g. keys.revoked-refused), reason and until (YYYY-MM-DD), ' +
+  `and optionally cause (accept only failures whose every cause is this kind: ${Object.keys(CAUSE_KINDS).join(', ')}), chart (a chart profile) and link, ` +
+  'like `- {id: keys.revoked-refused, chart: llm-proxy, reason: "accepted until the upstream fix", until: 2027-01-31}`';
 
-/** Why a check name cannot match any check the reports print, or undefined when it can. */
-function badCheck(check: string): string | undefined {
-  const m = /^(\S+) > \S/.exec(check);
-  if (!m) return 'not written <suite> > <check name>';
-  if (!(SUITES as readonly string[]).includes(m[1]!)) return `names the suite "${m[1]}", not one of ${SUITES.join(', ')}`;
-  return undefined;
+/** Why an id cannot match any check the reports print, or undefined when it can. */
+function badId(id: string): string | undefined {
+  if (isKnownCheckId(id)) return undefined;
+  const suite = id.split('.')[0]!;
+  if ((SUITES as readonly string[]).includes(suite)) return `not a check id of the ${suite} suite (its ids: ${idsOf(suite as (typeof SUITES)[number]).join(', ')}, ${suite}.setup)`;
+  return `not a check id: ids start with a suite (${SUITES.join(', ')}) or chart.as-shipped.`;
 }
 
 /** A real calendar day in YYYY-MM-DD (2025-02-30 is not one). */
@@ -68,7 +80,7 @@ export function parseWaivers(text: string, file: string): Waiver[] {
     const line = lineOf(item as Node);
     const entry = `entry ${i + 1}${line ? ` (line ${line})` : ''}`;
     if (!isMap(item)) {
-      problems.push(`${entry} is ${describeNode(item as Node | null)}, not a mapping with check, reason and until`);
+      problems.push(`${entry} is ${describeNode(item as Node | null)}, not a mapping with id, reason and until`);
       return;
     }
     const found: Partial<Record<keyof Waiver, string>> = {};
@@ -76,6 +88,10 @@ export function parseWaivers(text: string, file: string): Waiver[] {
       const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
       const keyLine = lineOf(pair.key as Node);
       const at = (f: string) => `entry ${i + 1} field "${f}"${keyLine ? ` (line ${keyLine})` : ''}`;
+      if (Object.hasOwn(RETIRED, key)) {
+        problems.push(`${at(key)} is from the first waivers format: ${RETIRED[key]}`);
+        continue;
+      }
       if (!(FIELDS as readonly string[]).includes(key)) {
         problems.push(`${at(key)} is not one of ${FIELDS.join(', ')}`);
         continue;
@@ -91,24 +107,39 @@ export function parseWaivers(text: string, file: string): Waiver[] {
         problems.push(`${at(field)} is ${what}${what === 'empty' ? '' : ', not text'}`);
         continue;
       }
-      const wrong = field === 'check' ? badCheck(value.trim()) : undefined;
+      const wrong = field === 'id' ? badId(value.trim()) : field === 'cause' ? badCause(value.trim()) : field === 'chart' ? badChart(value.trim()) : undefined;
       if (wrong) {
-        problems.push(`${at('check')} is "${value}", ${wrong}`);
+        problems.push(`${at(field)} is "${value}", ${wrong}`);
         continue;
       }
       found[field] = value.trim();
     }
     for (const field of REQUIRED) {
-      if (!item.has(field)) problems.push(`${entry} has no "${field}"`);
+      if (!item.has(field) && !(field === 'id' && item.has('check'))) problems.push(`${entry} has no "${field}"`);
     }
-    if (found.check !== undefined && found.reason !== undefined && found.until !== undefined) {
-      waivers.push({ check: found.check, reason: found.reason, until: found.until, ...(found.failure !== undefined ? { failure: found.failure } : {}) });
+    if (found.id !== undefined && found.reason !== undefined && found.until !== undefined) {
+      waivers.push({
+        id: found.id,
+        reason: found.reason,
+        until: found.until,
+        ...(found.cause !== undefined ? { cause: found.cause as CauseKind } : {}),
+        ...(found.chart !== undefined ? { chart: found.chart } : {}),
+        ...(found.link !== undefined ? { link: found.link } : {}),
+      });
     }
   });
   if (problems.length) {
     throw new UserError(`Waivers file ${file} has mistakes (${problems.join('; ')}); fix them so that it is ${SHAPE}.`);
   }
   return waivers;
+}
+
+function badCause(cause: string): string | undefined {
+  return isCauseKind(cause) ? undefined : `not a cause kind (one of ${Object.keys(CAUSE_KINDS).join(', ')})`;
+}
+
+function badChart(chart: string): string | undefined {
+  return PROFILES.some((p) => p.name === chart) ? undefined : `not a chart profile (one of ${PROFILES.map((p) => p.name).join(', ')})`;
 }
 
 function describeNode(node: Node | null | undefined): string {

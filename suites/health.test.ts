@@ -2,9 +2,11 @@
 // reports a dependency it checks going away, where the profile says it does. A Gateway-API chart
 // (no app, no probe) is healthy when its Gateway is Programmed, its Envoy Deployment available and
 // a completion goes through the listener.
-import { describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
+import type { TestContext } from 'vitest';
 import type { GatewayHealthCapability, HealthCapability, HttpExpectation } from '../scripts/profiles/types.ts';
 import { isNotApplicable } from '../scripts/profiles/types.ts';
+import { cause, check } from './lib/check.ts';
 import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
 import { describeConditions, envoyDeployments, gatewayConditions } from './lib/gateway-status.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,9 +15,11 @@ import { describe as describeRes, field, http, type HttpResult } from './lib/htt
 const { target, capabilities } = suiteContext();
 const isGateway = (c: unknown): c is GatewayHealthCapability => (c as GatewayHealthCapability)?.flavour === 'gateway-api';
 const health = capabilities.health as HealthCapability;
+const READY_REPORTS = { postgres: 'health.ready-reports-postgres', redis: 'health.ready-reports-redis', none: 'health.ready-reports-dependency' } as const;
 
-async function expectProbe(name: string, exp: HttpExpectation): Promise<void> {
+async function expectProbe(ctx: TestContext, name: string, exp: HttpExpectation): Promise<void> {
   const res = await http('GET', `${target.baseUrl}${exp.path}`);
+  if (res.status !== exp.status) cause(ctx, 'status', `${name} GET ${exp.path} answered ${res.status}, not ${exp.status}`, { path: exp.path, expected: exp.status, got: res.status });
   expect(res.status, `${name} GET ${exp.path} without credentials should answer ${exp.status}; got ${describeRes(res)}`).toBe(exp.status);
   for (const f of exp.jsonFields ?? []) {
     expect(field(res.json, f), `${name} GET ${exp.path} should report the field "${f}"; got ${describeRes(res)}`).toBeDefined();
@@ -27,16 +31,16 @@ async function expectProbe(name: string, exp: HttpExpectation): Promise<void> {
 
 // (vitest lists the tests of a skipped describe as bare skips, which fail: only one of the two is declared)
 if (!isGateway(capabilities.health)) describe.skipIf(isNotApplicable(capabilities.health))('health', () => {
-  test('liveness answers without credentials', async () => {
-    await expectProbe('liveness', health.live);
+  check('health.live', 'liveness answers without credentials', async (ctx) => {
+    await expectProbe(ctx, 'liveness', health.live);
   });
 
-  test('readiness answers without credentials', async () => {
-    await expectProbe('readiness', health.ready);
+  check('health.ready', 'readiness answers without credentials', async (ctx) => {
+    await expectProbe(ctx, 'readiness', health.ready);
   });
 
   for (const dep of health.readyReportsDependencies ?? [{ dependency: 'none', field: '' }]) {
-    test(`readiness reports ${dep.dependency === 'none' ? 'its dependencies' : dep.dependency} going away`, async (ctx) => {
+    check(READY_REPORTS[dep.dependency], `readiness reports ${dep.dependency === 'none' ? 'its dependencies' : dep.dependency} going away`, async (ctx) => {
       // what readiness said, in a few words: the status and the field that reports the dependency
       const brief = (r: HttpResult) => `HTTP ${r.status} ${dep.field}=${JSON.stringify(field(r.json, dep.field)) ?? r.text.slice(0, 80)}`;
       const readiness = () =>
@@ -106,16 +110,16 @@ if (isGateway(capabilities.health)) describe('health', () => {
   const facts = target.cluster && target.gateway ? { cluster: target.cluster, gateway: target.gateway } : undefined;
   const noFacts = environmentNote(`the ${target.kind} target gives no access to the Gateway object, so its status cannot be read`);
 
-  test('liveness and readiness probes', (ctx) => ctx.skip(notApplicableNote(gw.noAppProbe)));
+  check('health.probes', 'liveness and readiness probes', (ctx) => ctx.skip(notApplicableNote(gw.noAppProbe)));
 
-  test('the Gateway is Programmed', async (ctx) => {
+  check('health.gateway-programmed', 'the Gateway is Programmed', async (ctx) => {
     if (!facts) return ctx.skip(noFacts);
     const cs = await gatewayConditions(facts.cluster, facts.gateway);
     const programmed = cs.find((c) => c.type === 'Programmed');
     expect(programmed?.status, `Gateway ${facts.gateway.namespace}/${facts.gateway.name}: ${describeConditions(cs)}`).toBe('True');
   });
 
-  test("the Gateway's Envoy Deployment is available", async (ctx) => {
+  check('health.envoy-available', "the Gateway's Envoy Deployment is available", async (ctx) => {
     if (!facts) return ctx.skip(noFacts);
     const deps = await envoyDeployments(facts.cluster, facts.gateway);
     expect(deps.length, `no Envoy Deployment labelled ${facts.gateway.envoySelector} in ${facts.gateway.envoyNamespace}`).toBe(1);
@@ -125,10 +129,11 @@ if (isGateway(capabilities.health)) describe('health', () => {
     expect(d.available, where).toBe(d.replicas);
   });
 
-  test('a completion succeeds through the listener', async () => {
+  check('health.completion', 'a completion succeeds through the listener', async (ctx) => {
     const res = await http('POST', `${target.baseUrl}/v1/chat/completions`, {
       body: { model: target.model, messages: [{ role: 'user', content: 'health check' }] },
     });
+    if (res.status !== 200) cause(ctx, 'status', `the completion through the listener answered ${res.status}`, { expected: 200, got: res.status });
     expect(res.status, `POST /v1/chat/completions through the Gateway listener: ${describeRes(res)}`).toBe(200);
     expect(field(res.json, 'choices.0.message.content'), `the completion has no message content: ${describeRes(res)}`).toEqual(expect.any(String));
   });

@@ -1,10 +1,11 @@
 // Keys: the admin credential creates a key; it works for a completion and a streamed completion
 // through the official SDK; no key, a wrong key and a deleted key are refused; upstream, the
 // provider saw the provider key and never the client's key.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, type TestContext } from 'vitest';
 import type { KeyApi } from '../scripts/profiles/types.ts';
+import { cause, check } from './lib/check.ts';
 import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
-import { describe as describeRes, http, orNoAnswer } from './lib/http.ts';
+import { describe as describeRes, http, NoAnswer, orNoAnswer } from './lib/http.ts';
 import { AdminRefused, type ClientKey, createKey, deleteKey, openai } from './lib/keys.ts';
 import { clearJournal, fingerprint, fingerprintsIn, readJournal } from './lib/mock-journal.ts';
 import { type Endpoint, watchRevocation } from './lib/revocation.ts';
@@ -36,6 +37,28 @@ afterAll(async () => {
 
 let deleted = false;
 
+/**
+ * An SDK call; when it gets no answer, the cause is recorded with the provider's side of it (the
+ * newest chat request in the mock's journal: `aborted` is an answer the gateway cut off while the
+ * provider was still sending it), so a cut-off is told from a gateway that never called upstream.
+ */
+async function answered<T>(ctx: TestContext, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await orNoAnswer(what, call);
+  } catch (err) {
+    if (err instanceof NoAnswer) {
+      const last = target.mock ? (await readJournal(target.mock.url).catch(() => [])).filter((e) => e.endpoint === 'chat').at(-1) : undefined;
+      cause(ctx, 'no-answer', err.message, { providerOutcome: last?.outcome ?? 'not seen by the provider', ...(last?.stream === undefined ? {} : { stream: last.stream }) });
+    }
+    throw err;
+  }
+}
+
+/** A refusal is 401 or 403; anything else is recorded as the cause before the assertion fails. */
+function refusal(ctx: TestContext, what: string, status: number): void {
+  if (status !== 401 && status !== 403) cause(ctx, 'status', `${what} was answered ${status}, not refused (401/403)`, { expected: [401, 403], got: status });
+}
+
 function requireKey(): ClientKey {
   if (!key) {
     const auth = createError instanceof AdminRefused;
@@ -48,28 +71,29 @@ function requireKey(): ClientKey {
 }
 
 describe('keys', () => {
-  test('the admin credential creates a key', () => {
+  check('keys.create', 'the admin credential creates a key', () => {
     expect(requireKey().key.length).toBeGreaterThan(8);
   });
 
-  test('a wrong admin credential is refused', async () => {
+  check('keys.wrong-admin-refused', 'a wrong admin credential is refused', async (ctx) => {
     const res = await http('POST', `${target.baseUrl}${api.flavour === 'litellm' ? api.generatePath : '/manage/projects'}`, {
       token: 'sk-wrong-admin-credential-000',
       body: api.flavour === 'litellm' ? { key_alias: 'must-not-exist' } : { name: 'must-not-exist', api_key: 'x' },
     });
+    refusal(ctx, 'a wrong admin credential', res.status);
     expect([401, 403], `a wrong admin credential must be refused; got ${describeRes(res)}`).toContain(res.status);
   });
 
-  test('the key completes a chat request through the OpenAI SDK', async () => {
-    const res = await orNoAnswer('the completion', () => openai(target, requireKey().key).chat.completions.create({ model: target.model, messages: prompt }));
+  check('keys.sdk-completion', 'the key completes a chat request through the OpenAI SDK', async (ctx) => {
+    const res = await answered(ctx, 'the completion', () => openai(target, requireKey().key).chat.completions.create({ model: target.model, messages: prompt }));
     expect(res.choices[0]?.message.content, 'the completion came back empty').toBeTruthy();
     expect(res.usage?.total_tokens ?? 0).toBeGreaterThan(0);
   });
 
-  test('the key streams a chat completion through the OpenAI SDK', async () => {
+  check('keys.sdk-stream', 'the key streams a chat completion through the OpenAI SDK', async (ctx) => {
     let chunks = 0;
     let text = '';
-    await orNoAnswer('the streamed completion', async () => {
+    await answered(ctx, 'the streamed completion', async () => {
       const stream = await openai(target, requireKey().key).chat.completions.create({ model: target.model, messages: prompt, stream: true });
       for await (const chunk of stream) {
         chunks++;
@@ -80,20 +104,22 @@ describe('keys', () => {
     expect(text, 'the streamed completion carried no text').not.toBe('');
   });
 
-  test('a request without a key is refused', async () => {
+  check('keys.missing-key-refused', 'a request without a key is refused', async (ctx) => {
     const res = await http('POST', `${target.baseUrl}${completionPath}`, { body: { model: target.model, messages: prompt } });
+    refusal(ctx, 'a request without a key', res.status);
     expect([401, 403], `no key must be refused; got ${describeRes(res)}`).toContain(res.status);
   });
 
-  test('a wrong key is refused', async () => {
+  check('keys.wrong-key-refused', 'a wrong key is refused', async (ctx) => {
     const res = await http('POST', `${target.baseUrl}${completionPath}`, {
       token: 'sk-this-key-was-never-issued-1234',
       body: { model: target.model, messages: prompt },
     });
+    refusal(ctx, 'a wrong key', res.status);
     expect([401, 403], `a wrong key must be refused; got ${describeRes(res)}`).toContain(res.status);
   });
 
-  test('upstream saw the provider key, never the client key', async (ctx) => {
+  check('keys.provider-key-upstream', 'upstream saw the provider key, never the client key', async (ctx) => {
     if (!target.mock) return ctx.skip(notApplicableNote('the harness does not run the provider for this target, so it cannot see upstream'));
     const client = requireKey().key;
     const entries = (await readJournal(target.mock.url)).filter((e) => e.path.endsWith('/chat/completions'));
@@ -109,7 +135,7 @@ describe('keys', () => {
   // Two keys, because gateways validate them differently: llm-proxy, for one, re-checks a limited
   // token against its store on every request but serves an unlimited one from a cache.
   for (const kind of ['unlimited', 'rate-limited'] as const) {
-    test(`a deleted ${kind} key is refused`, async (ctx) => {
+    check(kind === 'unlimited' ? 'keys.revoked-refused' : 'keys.revoked-limited-refused', `a deleted ${kind} key is refused`, async (ctx) => {
       if (target.environment['keys.delete']) return ctx.skip(environmentNote(target.environment['keys.delete']));
       const k = kind === 'unlimited' ? requireKey() : await createKey(api, target, { limit: 1000 });
       const send = async (e: Endpoint) =>
@@ -123,6 +149,7 @@ describe('keys', () => {
       await deleteKey(api, target, k);
       if (kind === 'unlimited') deleted = true;
       const outcome = await watchRevocation(endpoints, send, { deadlineMs: 15_000, quietMs: 5_000, intervalMs: 250 });
+      if (!outcome.complete) cause(ctx, 'status', `a deleted ${kind} key was still accepted 15 s after deletion`, { summary: outcome.summary });
       expect(
         outcome.complete,
         `a deleted ${kind} key was still accepted 15 s after deletion: ${outcome.summary} — revocation does not take effect everywhere (a key-validation cache per replica or worker that deletion does not invalidate?)`,

@@ -1,8 +1,9 @@
 // Metrics: baseline scrape, N known requests (one of them a 429), scrape again a few times;
 // the profile's counters moved by exactly the right amounts and never went down.
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, type TestContext } from 'vitest';
 import type { KeyApi, MetricsCapability } from '../scripts/profiles/types.ts';
 import { isNotApplicable } from '../scripts/profiles/types.ts';
+import { cause, check } from './lib/check.ts';
 import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
 import { authRefusal, http } from './lib/http.ts';
 import { createKey } from './lib/keys.ts';
@@ -83,9 +84,10 @@ describe('metrics', () => {
     if (limited.status !== 429) throw new Error(`an upstream 429 reached the client as HTTP ${limited.status}: ${limited.text.slice(0, 200)}`);
   });
 
-  test('the promised series exist', async () => {
+  check('metrics.series-exist', 'the promised series exist', async (ctx) => {
     const s = await scrape(metricsUrl, token);
     const missing = [...watched, ...(metrics.mustExist ?? [])].filter((n) => !s.families.has(n) && !s.totals.has(n));
+    if (missing.length) cause(ctx, 'count', `series missing after traffic: ${missing.join(', ')}`, { missing });
     expect(missing.join(', ') || 'none', `series missing from ${metrics.path} after traffic (is the metrics exporter/callback configured?)`).toBe('none');
   });
 
@@ -93,7 +95,7 @@ describe('metrics', () => {
    * Waits (up to 15 s) for the counter to reach baseline + sent, then once more so a late increment
    * shows too, and says how far it moved: a gateway that counts each request twice is named as such.
    */
-  async function movedBy(name: string, sent: number, what: string): Promise<void> {
+  async function movedBy(ctx: TestContext, name: string, sent: number, what: string): Promise<void> {
     const from = baseline.totals.get(name) ?? 0;
     let now = from;
     for (const deadline = Date.now() + 15_000; now < from + sent && Date.now() < deadline; ) {
@@ -108,22 +110,23 @@ describe('metrics', () => {
     now = last.totals.get(name) ?? 0;
     const moved = now - from;
     const twice = sent > 0 && moved === 2 * sent ? ': every request was counted twice' : '';
+    if (moved !== sent) cause(ctx, 'count', `${name} moved by ${moved} for ${sent} ${what}${twice}`, { metric: name, expected: sent, moved, baseline: from, now });
     expect(moved, `${name} moved by ${moved} for ${sent} ${what}${twice} (baseline ${from}, now ${now})`).toBe(sent);
   }
 
-  test(`${metrics.requestsCounter} moved by exactly the requests sent`, async () => {
-    await movedBy(metrics.requestsCounter, REQUESTS, `request(s) sent (${SUCCESSES} successes${no429 ? '' : ' and one upstream 429'})`);
+  check('metrics.requests-counted', `${metrics.requestsCounter} moved by exactly the requests sent`, async (ctx) => {
+    await movedBy(ctx, metrics.requestsCounter, REQUESTS, `request(s) sent (${SUCCESSES} successes${no429 ? '' : ' and one upstream 429'})`);
   });
 
-  test(`${metrics.failuresCounter ?? 'the failures counter'} moved by exactly 1 for the 429`, async (ctx) => {
+  check('metrics.failures-counted', `${metrics.failuresCounter ?? 'the failures counter'} moved by exactly 1 for the 429`, async (ctx) => {
     if (!metrics.failuresCounter) return ctx.skip(notApplicableNote('the chart exports no failures counter'));
     if (no429) return ctx.skip(environmentNote(no429));
-    await movedBy(metrics.failuresCounter, 1, 'upstream 429');
+    await movedBy(ctx, metrics.failuresCounter, 1, 'upstream 429');
   });
 
   // What the chart tells its users to watch must exist: a dashboard or alert built from the chart's
   // own docs would otherwise stay empty. A mismatch is the chart's finding, named with its source.
-  test('the metric names the chart documents are exported', async (ctx) => {
+  check('metrics.documented-names', 'the metric names the chart documents are exported', async (ctx) => {
     if (!metrics.documentedIn) return ctx.skip(notApplicableNote('the chart documents no metric names'));
     const doc = target.documentedMetrics;
     if (!doc) return ctx.skip(notApplicableNote(`the ${target.kind} target runs no chart, so there is no ${metrics.documentedIn.file} to read`));
@@ -132,6 +135,7 @@ describe('metrics', () => {
     const exported = (n: string) => ['', '_total', '_bucket', '_count', '_sum'].some((suffix) => s.families.has(n + suffix) || s.totals.has(n + suffix));
     const missing = doc.names.filter((n) => !exported(n));
     const real = [...s.families].filter((f) => f.startsWith(metrics.documentedIn!.prefix)).sort();
+    if (missing.length) cause(ctx, 'count', `${doc.source} names metrics that are not exported: ${missing.join(', ')}`, { missing, source: doc.source });
     expect(
       missing,
       `chart finding: ${doc.source} tells users to watch ${missing.join(', ')}, which ${metrics.path} does not export after traffic; ` +
@@ -141,7 +145,7 @@ describe('metrics', () => {
 
   // declared only where the profile promises token usage (GenAI histograms), so other charts' reports stay as they were
   const t = metrics.tokenUsage;
-  if (t) test('token usage moved by exactly the usage the mock reported', async () => {
+  if (t) check('metrics.token-usage', 'token usage moved by exactly the usage the mock reported', async () => {
     const read = (s: Scrape) => ({
       [`${t.family}_sum{${t.typeLabel}="${t.input}"}`]: sumWhere(s, `${t.family}_sum`, t.typeLabel, t.input),
       [`${t.family}_sum{${t.typeLabel}="${t.output}"}`]: sumWhere(s, `${t.family}_sum`, t.typeLabel, t.output),
@@ -165,10 +169,11 @@ describe('metrics', () => {
       .toEqual(want);
   });
 
-  test('no counter went down between scrapes', async () => {
+  check('metrics.monotonic', 'no counter went down between scrapes', async (ctx) => {
     for (let i = 0; i < 3; i++) scrapes.push(await scrape(metricsUrl, token));
     const seq = [baseline, ...scrapes];
     const drops = seq.slice(1).flatMap((s, i) => decreased(seq[i]!, s, watched));
+    if (drops.length) cause(ctx, 'count', 'counters went down between scrapes', { drops });
     expect(drops, 'counters went down between scrapes (several workers without a shared registry?)').toEqual([]);
   });
 });

@@ -4,8 +4,9 @@
 // enforces nothing an "allowed" cell would be green evidence of nothing.
 import { randomBytes } from 'node:crypto';
 import { NetworkingV1Api } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { NetpolCapability } from '../scripts/profiles/types.ts';
+import { cause, check } from './lib/check.ts';
 import { ClusterProbe } from './lib/cluster-probe.ts';
 import { environmentNote, suiteContext } from './lib/context.ts';
 
@@ -84,7 +85,7 @@ describe('netpol', () => {
   /** Set by the canary: whether this cluster enforces NetworkPolicy at all, and what showed it. */
   let canary: { enforced: boolean; evidence: string } | undefined;
 
-  test('canary: the CNI enforces NetworkPolicy (deny-all blocks, removing it reopens within 10 s)', async (ctx) => {
+  check('netpol.canary', 'canary: the CNI enforces NetworkPolicy (deny-all blocks, removing it reopens within 10 s)', async (ctx) => {
     const connect = () => probe.connects(otherNs, 'client', 'probe', serverIp, 8080);
     expect(await connect(), 'canary: client → server in a namespace without policies must connect').toBe(true);
     await net.createNamespacedNetworkPolicy({
@@ -103,12 +104,13 @@ describe('netpol', () => {
       return ctx.skip(environmentNote(`the CNI does not enforce NetworkPolicy: ${canary.evidence}`));
     }
     const reopenMs = await until(connect, true, 10_000, 500);
+    if (reopenMs === undefined) cause(ctx, 'timeout', 'removing the deny-all policy did not reopen the connection within 10 s');
     expect(reopenMs, 'removing the deny-all policy did not reopen the connection within 10 s').toBeDefined();
     canary = { enforced: true, evidence: `deny-all blocked after ${blockMs} ms, removing it reopened after ${reopenMs} ms` };
     console.log(`canary: ${canary.evidence}`);
   }, 60_000);
 
-  test("the chart's policy matrix holds", async (ctx) => {
+  check('netpol.matrix', "the chart's policy matrix holds", async (ctx) => {
     const mockSvc = `${facts.mockServiceName}.${facts.namespace}.svc.cluster.local`;
     const cells: Cell[] = [
       {
@@ -160,6 +162,8 @@ describe('netpol', () => {
       netpolMatrix: cells.map((c) => ({ from: c.from, to: c.to, expected: c.expected, observed: c.observed!, reproduce: c.reproduce })),
     };
     console.log(`NetworkPolicy matrix (expected vs observed):\n${text}`);
-    expect(cells.filter((c) => c.observed !== c.expected).length, `NetworkPolicy matrix has failing cells:\n${text}`).toBe(0);
+    const wrong = cells.filter((c) => c.observed !== c.expected);
+    for (const c of wrong) cause(ctx, 'status', `${c.from} → ${c.to}: expected ${c.expected}, observed ${c.observed}`, { from: c.from, to: c.to, expected: c.expected, observed: c.observed, reproduce: c.reproduce });
+    expect(wrong.length, `NetworkPolicy matrix has failing cells:\n${text}`).toBe(0);
   }, 180_000);
 });

@@ -2,10 +2,11 @@
 // `limit` successes, then 429s in the profile's shape. A fresh key per run, so re-runs never share
 // a window. Where the limit is promised across replicas, the burst is spread over every pod, and the
 // mock's journal (which pod IP called the provider) proves each replica really served its share.
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import type { KeyApi, RateLimitCapability } from '../scripts/profiles/types.ts';
 import type { Replica } from '../scripts/targets/types.ts';
 import type { JournalEntry } from '../mock/journal.ts';
+import { cause, check } from './lib/check.ts';
 import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
 import { type HttpResult, http, NoAnswer } from './lib/http.ts';
 import { createKey, runId } from './lib/keys.ts';
@@ -90,6 +91,28 @@ function noAnswers(shots: Shot[], upstream: JournalEntry[]): string {
   return ` — ${lost.length} request(s) got no answer, neither a success nor a 429: ${lost.map((s) => `#${s.index}${s.stream ? ' (stream)' : ''}: ${s.error}`).join('; ')}${provider}`;
 }
 
+/** The provider's journal entry for a shot: the request whose prompt was this shot's (`burst <i>`). */
+function upstreamOf(shot: Shot, upstream: JournalEntry[]): JournalEntry | undefined {
+  const prompt = `burst ${shot.index}`;
+  return upstream.find((e) => (e.body as { messages?: { content?: unknown }[] } | null)?.messages?.some((m) => m.content === prompt));
+}
+
+/** How a 429 differs from the shape the profile promises, as causes (empty when it matches). */
+function shapeProblems(res: HttpResult): { kind: 'header-missing' | 'header-present' | 'shape'; detail: string }[] {
+  const problems: { kind: 'header-missing' | 'header-present' | 'shape'; detail: string }[] = [];
+  if (limit.flavour === 'litellm-window') {
+    if (!(Number(res.headers['retry-after']) > 0)) problems.push({ kind: 'header-missing', detail: 'a windowed 429 must carry Retry-After' });
+    if (!/rate limit/i.test(res.text)) problems.push({ kind: 'shape', detail: "the message does not say the key's rate limit was exceeded" });
+  } else if (limit.flavour === 'lifetime-quota') {
+    if ((res.json as { code?: unknown } | undefined)?.code !== 'rate_limit_exceeded') problems.push({ kind: 'shape', detail: 'the body lacks code: rate_limit_exceeded' });
+    if (res.headers['retry-after'] !== undefined) problems.push({ kind: 'header-present', detail: 'a lifetime quota never resets, yet the 429 carries Retry-After' });
+  } else {
+    if (res.headers['x-envoy-ratelimited'] !== 'true') problems.push({ kind: 'header-missing', detail: 'Envoy marks its 429 with x-envoy-ratelimited: true' });
+    if (res.text !== '') problems.push({ kind: 'shape', detail: "Envoy's rate-limit 429 has an empty body" });
+  }
+  return problems;
+}
+
 async function credential(): Promise<{ token?: string; headers?: Record<string, string> }> {
   if (limit.flavour === 'envoy-global') return { headers: { [limit.userHeader]: runId() } };
   const keyLimit = limit.keyLimit === undefined ? limit.limit : limit.keyLimit;
@@ -111,25 +134,60 @@ describe('ratelimit', () => {
     if (target.mock) upstream = (await readJournal(target.mock.url)).filter((e) => e.id > before && e.endpoint === 'chat');
   });
 
-  test(`an exact burst of ${urls.length > 1 ? `limit×${urls.length}` : 'limit'}+${EXTRA} gives exactly limit successes, then 429s`, (ctx) => {
+  check('ratelimit.burst-answered', `every request of an exact burst (${urls.length > 1 ? `limit×${urls.length}` : 'limit'}+${EXTRA}) got an answer`, (ctx) => {
     ctx.task.meta.evidence = {
       rateLimitBurst: shots.map((s) => ({ index: s.index, status: s.res?.status ?? 0, stream: s.stream, atMs: s.atMs, endpoint: `#${urls.indexOf(s.url) + 1}` })),
     };
-    const ok = withStatus(shots, 200);
-    const limited = withStatus(shots, 429);
-    expect(
-      { successes: ok.length, limited: limited.length },
-      `limit ${limit.limit}, ${shots.length} requests over ${urls.length} endpoint(s): ${table(shots)}${failedOpen(shots)}${noAnswers(shots, upstream)}`,
-    ).toEqual({ successes: limit.limit, limited: size - limit.limit });
-    // The successes come first: a limiter that lets a later request through after a 429 is broken.
-    expect(shots.slice(0, limit.limit).every((s) => s.res?.status === 200), `${table(shots)}${noAnswers(shots, upstream)}`).toBe(true);
+    const lost = shots.filter((s) => s.error);
+    for (const s of lost) {
+      const up = upstreamOf(s, upstream);
+      cause(ctx, 'no-answer', `#${s.index}${s.stream ? ' (stream)' : ''}: ${s.error}`, {
+        index: s.index,
+        stream: s.stream,
+        // the provider's side: 'aborted' is an answer the gateway cut off while the provider was still sending
+        providerOutcome: up?.outcome ?? 'not seen by the provider',
+        ...(up?.durationMs == null ? {} : { providerMs: Math.round(up.durationMs) }),
+      });
+    }
+    expect(lost.length, `${lost.length} of ${shots.length} requests got no answer, neither a success nor a 429: ${table(shots)}${noAnswers(shots, upstream)}`).toBe(0);
   });
 
-  test('the 429 has the promised shape', () => {
+  check('ratelimit.burst-exact', 'among the answered requests exactly limit successes, in order, then 429s', (ctx) => {
+    const answered = shots.filter((s): s is Answered => s.res !== undefined);
+    const ok = withStatus(shots, 200);
     const limited = withStatus(shots, 429);
+    // A request lost before the first 429 may have used a slot (counted, then its answer cut off):
+    // it lowers the successes expected by one, and never raises them.
+    const firstLimited = limited[0]?.index ?? Number.POSITIVE_INFINITY;
+    const lostBefore = shots.filter((s) => s.error && s.index < firstLimited).length;
+    const fewest = Math.max(0, limit.limit - lostBefore);
+    const seen = `limit ${limit.limit}, ${shots.length} requests over ${urls.length} endpoint(s), ${answered.length} answered: ${table(shots)}${failedOpen(shots)}`;
+    const other = answered.filter((s) => s.res.status !== 200 && s.res.status !== 429);
+    if (other.length) cause(ctx, 'status', `answers neither a success nor a 429: ${other.map((s) => `#${s.index} → ${s.res.status}`).join(', ')}`, { statuses: other.map((s) => ({ index: s.index, status: s.res.status })) });
+    if (ok.length < fewest || ok.length > limit.limit) {
+      cause(ctx, 'count', `${ok.length} successes for a limit of ${limit.limit}${lostBefore ? ` (${lostBefore} request(s) lost before the first 429, so at least ${fewest})` : ''}${failedOpen(shots)}`, {
+        limit: limit.limit,
+        successes: ok.length,
+        limited: limited.length,
+        answered: answered.length,
+        lostBeforeLimit: lostBefore,
+      });
+    }
+    // The successes come first: a limiter that lets a later request through after a 429 is broken.
+    const lateSuccess = ok.filter((s) => s.index > firstLimited);
+    if (lateSuccess.length) cause(ctx, 'order', `successes after the first 429 (#${firstLimited}): ${lateSuccess.map((s) => `#${s.index}`).join(', ')}`, { firstLimited, lateSuccesses: lateSuccess.map((s) => s.index) });
+    expect(other.map((s) => s.index), `answers neither 200 nor 429 — ${seen}`).toEqual([]);
+    expect(ok.length >= fewest && ok.length <= limit.limit, `${ok.length} successes, expected ${fewest === limit.limit ? limit.limit : `${fewest}–${limit.limit}`} — ${seen}`).toBe(true);
+    expect(lateSuccess.map((s) => s.index), `successes after the first 429 — ${seen}`).toEqual([]);
+  });
+
+  check('ratelimit.429-shape', 'the 429 has the promised shape', (ctx) => {
+    const limited = withStatus(shots, 429);
+    if (!limited.length) cause(ctx, 'count', 'no 429 in the burst', { statuses: shots.map((s) => s.res?.status ?? 0) });
     expect(limited.length, `no 429 in the burst: ${table(shots)}`).toBeGreaterThan(0);
     for (const s of limited) {
       const where = `request #${s.index}${s.stream ? ' (streamed)' : ''}`;
+      for (const problem of shapeProblems(s.res)) cause(ctx, problem.kind, `${where}: ${problem.detail}`, { index: s.index, headers: Object.keys(s.res.headers) });
       if (limit.flavour === 'litellm-window') {
         expect(Number(s.res.headers['retry-after']), `${where}: a windowed 429 must carry Retry-After; headers ${Object.keys(s.res.headers).join(', ')}`).toBeGreaterThan(0);
         expect(s.res.text, `${where}: the message should say the key's rate limit was exceeded`).toMatch(/rate limit/i);
@@ -143,10 +201,11 @@ describe('ratelimit', () => {
     }
   });
 
-  test('successes carry the remaining-requests headers', (ctx) => {
+  check('ratelimit.remaining-headers', 'successes carry the remaining-requests headers', (ctx) => {
     if (limit.flavour === 'envoy-global') {
       // Envoy's rate-limit filter (draft-03 headers): one shared count, so remaining counts down across replicas
       const ok = withStatus(shots, 200);
+      if (ok.some((s) => s.res.headers['x-ratelimit-remaining'] === undefined)) cause(ctx, 'header-missing', 'successes without x-ratelimit-remaining', { indexes: ok.filter((s) => s.res.headers['x-ratelimit-remaining'] === undefined).map((s) => s.index) });
       const seen = ok.map((s) => `#${s.index}: limit ${s.res.headers['x-ratelimit-limit'] ?? '-'}, remaining ${s.res.headers['x-ratelimit-remaining'] ?? '-'}`).join('; ');
       expect(ok.map((s) => s.res.headers['x-ratelimit-remaining']), seen).toEqual(ok.map((_, i) => String(limit.limit - 1 - i)));
       for (const s of ok) expect(s.res.headers['x-ratelimit-limit'], seen).toMatch(new RegExp(`^${limit.limit}(,|$)`));
@@ -157,22 +216,26 @@ describe('ratelimit', () => {
     expect(ok.length).toBeGreaterThan(0);
     for (const s of ok) {
       const names = Object.keys(s.res.headers);
+      if (!names.some((n) => /^x-ratelimit-.*remaining-requests$/.test(n)) || !names.some((n) => /^x-ratelimit-.*limit-requests$/.test(n))) {
+        cause(ctx, 'header-missing', `request #${s.index}${s.stream ? ' (streamed)' : ''} lacks x-ratelimit-*-remaining-requests / -limit-requests`, { index: s.index, stream: s.stream, headers: names });
+      }
       expect(names.some((n) => /^x-ratelimit-.*remaining-requests$/.test(n)), `request #${s.index}${s.stream ? ' (streamed)' : ''}: headers ${names.join(', ')}`).toBe(true);
       expect(names.some((n) => /^x-ratelimit-.*limit-requests$/.test(n)), `request #${s.index}${s.stream ? ' (streamed)' : ''}: headers ${names.join(', ')}`).toBe(true);
     }
   });
 
-  test('another user id is not limited by the first one’s burst', async (ctx) => {
+  check('ratelimit.other-user-unaffected', 'another user id is not limited by the first one’s burst', async (ctx) => {
     if (limit.flavour !== 'envoy-global') return ctx.skip(`not applicable: the ${limit.flavour} limit is per key, not per user header`);
     const other = runId();
     const res = await http('POST', `${urls[0]}/v1/chat/completions`, {
       headers: { [limit.userHeader]: other },
       body: { model: target.model, messages: [{ role: 'user', content: 'another user' }] },
     });
+    if (res.status !== 200) cause(ctx, 'status', `another user id was answered ${res.status}`, { expected: 200, got: res.status });
     expect(res.status, `${limit.userHeader}: ${other} right after the burst of another user id: HTTP ${res.status} ${res.text.slice(0, 200)}`).toBe(200);
   });
 
-  test('requests without the user header are never limited (what the chart promises)', async (ctx) => {
+  check('ratelimit.no-header-unlimited', 'requests without the user header are never limited (what the chart promises)', async (ctx) => {
     if (limit.flavour !== 'envoy-global') return ctx.skip(`not applicable: the ${limit.flavour} limit has no user header`);
     // the chart's rule selects on the header (Distinct): without it no descriptor, no limit
     const statuses: number[] = [];
@@ -182,10 +245,11 @@ describe('ratelimit', () => {
       });
       statuses.push(res.status);
     }
+    if (statuses.some((st) => st !== 200)) cause(ctx, 'status', 'a request without the user header was not answered 200', { statuses });
     expect(statuses, `${limit.limit + EXTRA} requests without ${limit.userHeader}`).toEqual(statuses.map(() => 200));
   });
 
-  test('the limit holds across every replica and worker', (ctx) => {
+  check('ratelimit.shared-across-replicas', 'the limit holds across every replica and worker', (ctx) => {
     if (!limit.sharedAcrossReplicas) return ctx.skip(notApplicableNote('the profile promises a per-process limit only'));
     if (replicas.length < 2) return ctx.skip(environmentNote('only one replica or worker was reachable, so a shared limit could not be proven'));
     if (!target.mock) return ctx.skip(environmentNote('no mock journal, so which replica served a request cannot be told'));
@@ -198,13 +262,18 @@ describe('ratelimit', () => {
     }));
     const per = rows.map((r) => `${r.pod}: ${r.sent} sent, ${r.successes} succeeded, ${r.upstreamCalls} provider call(s) from its IP`).join('; ');
     const silent = rows.filter((r) => r.upstreamCalls === 0).map((r) => r.pod);
+    if (silent.length) cause(ctx, 'not-served', `replicas that served none of the burst: ${silent.join(', ')}`, { rows });
     expect(silent, `replicas whose IP never called the provider, so they did not serve this burst: ${per}`).toEqual([]);
     const total = rows.reduce((n, r) => n + r.successes, 0);
+    // the same tolerance as the burst: a request lost before the first 429 may have used a slot
+    const firstLimited = withStatus(shots, 429)[0]?.index ?? Number.POSITIVE_INFINITY;
+    const fewest = Math.max(0, limit.limit - shots.filter((s) => s.error && s.index < firstLimited).length);
     // successes Envoy let through unasked say the limit failed open, not that it is per replica
     const unshared =
       failedOpen(shots) ||
       noAnswers(shots, upstream) ||
       (total === limit.limit * replicas.length ? ` — successes = limit × replicas (${limit.limit} × ${replicas.length}): each replica counts on its own, the limit is not shared (no shared store such as Redis?)` : '');
-    expect(total, `total successes across ${replicas.length} replicas, for a limit of ${limit.limit}: ${per}${unshared}`).toBe(limit.limit);
+    if (total < fewest || total > limit.limit) cause(ctx, 'count', `${total} successes across ${replicas.length} replicas for a shared limit of ${limit.limit}${unshared}`, { limit: limit.limit, total, rows });
+    expect(total >= fewest && total <= limit.limit, `total successes across ${replicas.length} replicas (${total}), for a limit of ${limit.limit}: ${per}${unshared}`).toBe(true);
   });
 });

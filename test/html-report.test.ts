@@ -54,8 +54,8 @@ function failingReport(): RunReport {
         verdict: 'pass',
         durationMs: 420,
         checks: [
-          { name: 'liveness answers 200', verdict: 'pass', durationMs: 40 },
-          { name: 'readiness reports db and litellm_version', verdict: 'pass', durationMs: 380 },
+          { id: 'keys.create', name: 'liveness answers 200', verdict: 'pass', durationMs: 40 },
+          { id: 'keys.create', name: 'readiness reports db and litellm_version', verdict: 'pass', durationMs: 380 },
         ],
       },
       {
@@ -64,14 +64,15 @@ function failingReport(): RunReport {
         durationMs: 1_900,
         checks: [
           {
+            id: 'keys.create',
             name: 'the admin credential creates a key',
             verdict: 'fail',
             durationMs: 240,
             message: `admin auth is broken: 401 from POST /key/generate with the chart's master key (wrong master key?)\nAuthorization: Bearer ${MASTER}\nexpected 200, received 401 {"error":{"message":"Authentication Error, invalid master key <${ODD}>"}}`,
           },
-          { name: 'a generated key can call the model', verdict: 'fail', durationMs: 10, message: 'no key: the admin credential was refused (see above)' },
-          { name: 'a deleted key is refused', verdict: 'pass', durationMs: 90 },
-          { name: 'the provider key never reaches the client', verdict: 'environment', durationMs: 0, message: `upstream ${PROVIDER} could not be read back from the mock journal` },
+          { id: 'keys.create', name: 'a generated key can call the model', verdict: 'fail', durationMs: 10, message: 'no key: the admin credential was refused (see above)' },
+          { id: 'keys.create', name: 'a deleted key is refused', verdict: 'pass', durationMs: 90 },
+          { id: 'keys.create', name: 'the provider key never reaches the client', verdict: 'environment', durationMs: 0, message: `upstream ${PROVIDER} could not be read back from the mock journal` },
         ],
       },
       {
@@ -79,8 +80,8 @@ function failingReport(): RunReport {
         verdict: 'pass',
         durationMs: 2_600,
         checks: [
-          { name: 'an exact burst of limit+2 gives exactly limit successes, then 429s', verdict: 'pass', durationMs: 2_100 },
-          { name: 'the 429 has the promised shape', verdict: 'pass', durationMs: 3 },
+          { id: 'keys.create', name: 'an exact burst of limit+2 gives exactly limit successes, then 429s', verdict: 'pass', durationMs: 2_100 },
+          { id: 'keys.create', name: 'the 429 has the promised shape', verdict: 'pass', durationMs: 3 },
         ],
         evidence: {
           rateLimitBurst: Array.from({ length: BURST_LIMIT + 2 }, (_, i) => ({
@@ -97,7 +98,7 @@ function failingReport(): RunReport {
         verdict: 'environment',
         reason: 'the metrics endpoint needs the Prisma engines, which cannot be downloaded here',
         durationMs: 5,
-        checks: [{ name: 'request counter rises', verdict: 'environment', durationMs: 5, message: 'Prisma engines unavailable' }],
+        checks: [{ id: 'keys.create', name: 'request counter rises', verdict: 'environment', durationMs: 5, message: 'Prisma engines unavailable' }],
       },
       {
         suite: 'netpol',
@@ -105,6 +106,7 @@ function failingReport(): RunReport {
         durationMs: 41_000,
         checks: [
           {
+            id: 'netpol.matrix',
             name: 'expected vs observed connectivity matrix',
             verdict: 'fail',
             durationMs: 41_000,
@@ -327,8 +329,8 @@ describe('HTML report', () => {
       ...r,
       error: undefined,
       suites: [
-        { suite: 'netpol', verdict: 'environment', durationMs: 1, checks: [{ name: "the chart's policy matrix holds", verdict: 'environment', durationMs: 1, message: 'the CNI does not enforce NetworkPolicy' }], evidence: { netpolMatrix: cells } },
-        { suite: 'keys', verdict: 'waived', durationMs: 1, checks: [{ name: 'a deleted unlimited key is refused', verdict: 'waived', durationMs: 1, message: 'waived until 2027-01-31: accepted — the failure: still accepted' }] },
+        { suite: 'netpol', verdict: 'environment', durationMs: 1, checks: [{ id: 'netpol.matrix', name: "the chart's policy matrix holds", verdict: 'environment', durationMs: 1, message: 'the CNI does not enforce NetworkPolicy' }], evidence: { netpolMatrix: cells } },
+        { suite: 'keys', verdict: 'waived', durationMs: 1, checks: [{ id: 'keys.revoked-refused', name: 'a deleted unlimited key is refused', verdict: 'waived', durationMs: 1, message: 'waived until 2027-01-31: accepted — the failure: still accepted' }] },
       ],
       provenance: { chart: 'mirror copy of x@abc1234', images: 'local stand-ins' },
     });
@@ -337,7 +339,9 @@ describe('HTML report', () => {
     expect(html).toContain('2 cells not probed: the canary showed this cluster enforces no NetworkPolicy');
     expect(html).toMatch(/data-suite="keys" data-verdict="waived"/);
     expect(html).toContain('data-verdict="env"');
-    expect(html).toMatch(/id="headline">PASSED — 0 of 2 behaviours verified, 1 failing under a waiver, 1 blocked by the environment; chart: mirror copy of x@abc1234; images: local stand-ins</);
+    expect(html).toMatch(/id="headline">INCOMPLETE — 0 of 2 behaviours verified, 1 failing under a waiver, 1 blocked by the environment; not proven: blocked by the environment: netpol; chart: mirror copy of x@abc1234; images: local stand-ins</);
+    expect(html).toContain('<title>◐ INCOMPLETE');
+    expect(html).toMatch(/class="exit">exit code 4</);
   });
 
   test('a burst request that got no answer is shown as such, not as status 0', () => {

@@ -241,9 +241,9 @@ beforeAll(async () => {
   await chart(join(root, 'charts', 'routeiq-gateway'), 'routeiq-gateway', '0.1.0');
   await symlink(join(root, 'charts', 'routeiq-gateway'), join(root, 'checkout', 'routeiq-gateway'));
   await chart(join(root, 'llm-proxy-chart'), 'llm-proxy', '1.0.0');
-  await writeFile(join(root, 'waivers-bad.yaml'), '- check: ratelimit > a burst over the limit gets 429\n  reason: upstream limiter is down\n  until: 2025-02-30\n- check: netpol > egress elsewhere is denied\n  until: 2030-01-01\n');
-  await writeFile(join(root, 'waivers-map.yaml'), 'check: ratelimit\nreason: r\nuntil: 2030-01-01\n');
-  await writeFile(join(root, 'waivers-good.yaml'), '- check: ratelimit > a burst over the limit gets 429\n  reason: upstream limiter is down\n  until: 2030-01-31\n');
+  await writeFile(join(root, 'waivers-bad.yaml'), '- id: ratelimit.burst-exact\n  reason: upstream limiter is down\n  until: 2025-02-30\n- id: netpol.matrix\n  until: 2030-01-01\n');
+  await writeFile(join(root, 'waivers-map.yaml'), 'id: ratelimit.burst-exact\nreason: r\nuntil: 2030-01-01\n');
+  await writeFile(join(root, 'waivers-good.yaml'), '- id: ratelimit.burst-exact\n  reason: upstream limiter is down\n  until: 2030-01-31\n');
   await writeFile(join(root, 'a-file'), 'a file, not a folder\n');
   await mkdir(join(root, 'empty-path'));
   // Engines with the right shape: two executables and the SHA256SUMS that matches them.

@@ -19,14 +19,14 @@ function sample(): RunReport {
     durationMs: 4200,
     phases: [{ name: 'provision local target', startedAt: '2026-11-23T10:00:00.000Z', durationMs: 3000, status: 'ok' }],
     suites: [
-      { suite: 'health', verdict: 'pass', durationMs: 20, checks: [{ name: 'liveness', verdict: 'pass', durationMs: 10 }] },
+      { suite: 'health', verdict: 'pass', durationMs: 20, checks: [{ id: 'keys.create', name: 'liveness', verdict: 'pass', durationMs: 10 }] },
       {
         suite: 'keys',
         verdict: 'fail',
         durationMs: 30,
         checks: [
-          { name: 'the admin credential creates a key', verdict: 'fail', durationMs: 12, message: `401 for Bearer ${MASTER} <&>` },
-          { name: 'upstream', verdict: 'environment', durationMs: 0, message: `provider key ${PROVIDER} unreadable` },
+          { id: 'keys.create', name: 'the admin credential creates a key', verdict: 'fail', durationMs: 12, message: `401 for Bearer ${MASTER} <&>` },
+          { id: 'keys.create', name: 'upstream', verdict: 'environment', durationMs: 0, message: `provider key ${PROVIDER} unreadable` },
         ],
       },
       { suite: 'netpol', verdict: 'not-applicable', reason: 'needs a cluster', durationMs: 0, checks: [] },
@@ -92,10 +92,10 @@ describe('reports', () => {
   });
 
   test('suite verdicts: a fail wins, a suite with no check is a fail, gaps are not passes', () => {
-    expect(suiteVerdict([{ name: 'a', verdict: 'pass', durationMs: 0 }, { name: 'b', verdict: 'fail', durationMs: 0 }])).toBe('fail');
+    expect(suiteVerdict([{ id: 'keys.create', name: 'a', verdict: 'pass', durationMs: 0 }, { id: 'keys.create', name: 'b', verdict: 'fail', durationMs: 0 }])).toBe('fail');
     expect(suiteVerdict([])).toBe('fail');
-    expect(suiteVerdict([{ name: 'a', verdict: 'environment', durationMs: 0 }])).toBe('environment');
-    expect(suiteVerdict([{ name: 'a', verdict: 'not-applicable', durationMs: 0 }])).toBe('not-applicable');
+    expect(suiteVerdict([{ id: 'keys.create', name: 'a', verdict: 'environment', durationMs: 0 }])).toBe('environment');
+    expect(suiteVerdict([{ id: 'keys.create', name: 'a', verdict: 'not-applicable', durationMs: 0 }])).toBe('not-applicable');
   });
 
   test('mask hides registered secrets and key-shaped tokens', () => {

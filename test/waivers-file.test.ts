@@ -19,20 +19,19 @@ function refusal(text: string): string {
 describe('parseWaivers', () => {
   test('a list of complete entries comes back typed, trimmed, in order', () => {
     const text =
-      '- check: ratelimit > a burst over the limit gets 429\n  reason: " upstream limiter down "\n  until: 2030-01-31\n' +
-      '- {check: "netpol > egress elsewhere is denied", reason: CNI lacks egress, until: "2030-02-28"}\n';
+      '- id: ratelimit.burst-exact\n  reason: " upstream limiter down "\n  until: 2030-01-31\n' +
+      '- {id: netpol.matrix, reason: CNI lacks egress, until: "2030-02-28", chart: llm-proxy, link: "https://example.com/1"}\n';
     expect(parseWaivers(text, FILE)).toEqual([
-      { check: 'ratelimit > a burst over the limit gets 429', reason: 'upstream limiter down', until: '2030-01-31' },
-      { check: 'netpol > egress elsewhere is denied', reason: 'CNI lacks egress', until: '2030-02-28' },
+      { id: 'ratelimit.burst-exact', reason: 'upstream limiter down', until: '2030-01-31' },
+      { id: 'netpol.matrix', reason: 'CNI lacks egress', until: '2030-02-28', chart: 'llm-proxy', link: 'https://example.com/1' },
     ]);
   });
 
-  test('an entry may narrow itself to failures whose message contains a text', () => {
-    const text = '- check: ratelimit > an exact burst\n  reason: llm-proxy cuts off a stream now and then\n  until: 2030-01-31\n  failure: " the connection closed "\n';
-    expect(parseWaivers(text, FILE)).toEqual([
-      { check: 'ratelimit > an exact burst', reason: 'llm-proxy cuts off a stream now and then', until: '2030-01-31', failure: 'the connection closed' },
-    ]);
-    expect(refusal('- {check: keys > x, reason: y, until: 2030-01-01, failure: ""}\n')).toMatch(/entry 1 field "failure" \(line 1\) is empty/);
+  test('an entry may narrow itself to one cause kind; a derived id (setup, chart as shipped) is a real id', () => {
+    const text = '- id: ratelimit.burst-answered\n  reason: llm-proxy cuts off a stream now and then\n  until: 2030-01-31\n  cause: " no-answer "\n';
+    expect(parseWaivers(text, FILE)).toEqual([{ id: 'ratelimit.burst-answered', reason: 'llm-proxy cuts off a stream now and then', until: '2030-01-31', cause: 'no-answer' }]);
+    expect(parseWaivers('- {id: chart.as-shipped.models-backend-tls-policy, reason: r, until: 2030-01-01}\n- {id: keys.setup, reason: r, until: 2030-01-01}\n', FILE)).toHaveLength(2);
+    expect(refusal('- {id: keys.create, reason: y, until: 2030-01-01, cause: ""}\n')).toMatch(/entry 1 field "cause" \(line 1\) is empty/);
   });
 
   test('an empty file and an empty list waive nothing', () => {
@@ -41,27 +40,28 @@ describe('parseWaivers', () => {
   });
 
   const bad: [string, string, RegExp][] = [
-    ['invalid YAML', '- check: [x\n', /^Waivers file \/repo\/waivers\.yaml is not valid YAML at line 2, column 1 /],
-    ['a mapping, not a list', 'check: x\nreason: y\nuntil: 2030-01-01\n', /holds a mapping, not a list/],
-    ['a scalar entry', '- ratelimit\n', /entry 1 \(line 1\) is "ratelimit", not a mapping with check, reason and until/],
-    ['a missing field', '- check: keys > x\n  until: 2030-01-01\n', /entry 1 \(line 1\) has no "reason"/],
-    ['an unknown field', '- check: keys > x\n  reason: y\n  until: 2030-01-01\n  owner: me\n', /entry 1 field "owner" \(line 4\) is not one of check, reason, until/],
-    ['an empty reason', '- check: keys > x\n  reason: ""\n  until: 2030-01-01\n', /entry 1 field "reason" \(line 2\) is empty/],
-    ['a number for check', '- check: 42\n  reason: y\n  until: 2030-01-01\n', /entry 1 field "check" \(line 1\) is the number 42, not text/],
-    ['a check without its suite', '- check: just a name\n  reason: y\n  until: 2030-01-01\n', /field "check" \(line 1\) is "just a name", not written <suite> > <check name>/],
-    ['a check in an unknown suite', '- check: speed > it is fast\n  reason: y\n  until: 2030-01-01\n', /is "speed > it is fast", names the suite "speed", not one of health, keys, ratelimit, metrics, netpol/],
-    ['a date that does not exist', '- check: keys > x\n  reason: y\n  until: 2030-02-30\n', /field "until" \(line 3\) is "2030-02-30", not a calendar date written YYYY-MM-DD/],
-    ['a date in another format', '- check: keys > x\n  reason: y\n  until: 31.01.2030\n', /field "until" \(line 3\) is "31\.01\.2030", not a calendar date/],
+    ['invalid YAML', '- id: [x\n', /^Waivers file \/repo\/waivers\.yaml is not valid YAML at line 2, column 1 /],
+    ['a mapping, not a list', 'id: x\nreason: y\nuntil: 2030-01-01\n', /holds a mapping, not a list/],
+    ['a scalar entry', '- ratelimit\n', /entry 1 \(line 1\) is "ratelimit", not a mapping with id, reason and until/],
+    ['a missing field', '- id: keys.create\n  until: 2030-01-01\n', /entry 1 \(line 1\) has no "reason"/],
+    ['an unknown field', '- id: keys.create\n  reason: y\n  until: 2030-01-01\n  owner: me\n', /entry 1 field "owner" \(line 4\) is not one of id, reason, until, cause, chart, link/],
+    ['an empty reason', '- id: keys.create\n  reason: ""\n  until: 2030-01-01\n', /entry 1 field "reason" \(line 2\) is empty/],
+    ['a number for id', '- id: 42\n  reason: y\n  until: 2030-01-01\n', /entry 1 field "id" \(line 1\) is the number 42, not text/],
+    ['a title instead of an id', '- id: a wrong key is refused\n  reason: y\n  until: 2030-01-01\n', /field "id" \(line 1\) is "a wrong key is refused", not a check id: ids start with a suite/],
+    ['an id the suite does not have', '- id: keys.speed\n  reason: y\n  until: 2030-01-01\n', /is "keys.speed", not a check id of the keys suite \(its ids: keys.create, keys.wrong-admin-refused/],
+    ['the first format', '- check: keys > x\n  reason: y\n  until: 2030-01-01\n  failure: HTTP 500\n', /field "check" \(line 1\) is from the first waivers format: waivers name a check by its stable "id".*field "failure" \(line 4\) is from the first waivers format: a waiver narrows by "cause"/],
+    ['a date that does not exist', '- id: keys.create\n  reason: y\n  until: 2030-02-30\n', /field "until" \(line 3\) is "2030-02-30", not a calendar date written YYYY-MM-DD/],
+    ['a date in another format', '- id: keys.create\n  reason: y\n  until: 31.01.2030\n', /field "until" \(line 3\) is "31\.01\.2030", not a calendar date/],
   ];
   test.each(bad)('%s is refused with its entry, line and field', (_name, text, expected) => {
     const message = refusal(text);
     expect(message).toMatch(expected);
     expect(message).toContain(FILE);
-    expect(message).toMatch(/; (fix them so that it is|fix it so that it is|write it as) a YAML list of entries, each with check \(as the reports print it: <suite> > <check name>\), reason and until \(YYYY-MM-DD\), and optionally failure \(text the failure message must contain\), like `- \{check: .*\}`\.$/);
+    expect(message).toMatch(/; (fix them so that it is|fix it so that it is|write it as) a YAML list of entries, each with id \(the check id the reports print, e\.g\. keys\.revoked-refused\), reason and until \(YYYY-MM-DD\), and optionally cause .*, like `- \{id: .*\}`\.$/);
   });
 
   test('every mistake in the file is named at once', () => {
-    const message = refusal('- check: keys > a\n  reason: r\n  until: 2030-13-01\n- check: keys > b\n  until: 2030-01-01\n- c\n');
+    const message = refusal('- id: keys.create\n  reason: r\n  until: 2030-13-01\n- id: keys.create\n  until: 2030-01-01\n- c\n');
     expect(message).toMatch(/entry 1 field "until" \(line 3\).*; entry 2 \(line 4\) has no "reason"; entry 3 \(line 6\) is "c"/);
   });
 

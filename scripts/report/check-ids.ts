@@ -10,6 +10,7 @@ export const CHECK_IDS = {
     'health.ready': 'readiness answers without credentials',
     'health.ready-reports-postgres': 'readiness reports Postgres going away',
     'health.ready-reports-redis': 'readiness reports Redis going away',
+    'health.ready-reports-dependency': 'readiness reports its dependencies going away',
     'health.probes': 'liveness and readiness probes',
     'health.gateway-programmed': 'the Gateway is Programmed',
     'health.envoy-available': "the Gateway's Envoy Deployment is available",

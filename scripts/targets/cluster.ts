@@ -115,7 +115,13 @@ export class ClusterProvisioner implements Provisioner {
     const app = await this.chooseAppImage(chart, preview);
     if (app) fingerprint['app image'] = `${app.use === 'local' ? 'local stand-in' : `the chart's own ${app.chartImage}`} (${app.why})`;
     const standIn = app?.use === 'local';
-    this.provenance = { chart: chart.label, chartOrigin: chart.origin, images: app ? (standIn ? 'local stand-ins' : "the chart's own") : 'none of its own' };
+    this.provenance = {
+      chart: chart.label,
+      chartOrigin: chart.origin,
+      images: app ? (standIn ? `local stand-ins${plan.images === 'local' ? ' (--images local)' : ''}` : "the chart's own") : 'none of its own',
+      // A stand-in the user asked for is stated; one auto chose means the shipped image went unproven.
+      ...(standIn && plan.images === 'auto' ? { unproven: [`the chart's own image ${app.chartImage} did not run (--images auto chose the local stand-in: ${app.why})`] } : {}),
+    };
     const images = await this.images(app);
 
     const namespace = `gs-${profile.name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.slice(0, 60);

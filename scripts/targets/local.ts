@@ -39,6 +39,8 @@ export class LocalProvisioner implements Provisioner {
       this.provenance = {
         chart: `none (the ${profile.local} gateway software as a local process)`,
         images: profile.localIsStandIn ? 'a local stand-in process' : 'the gateway software as a local process',
+        // a stand-in process is not the chart's app: whatever passes proves the stand-in
+        ...(profile.localIsStandIn ? { unproven: [`the ${profile.local} stand-in process ran, not the chart's own app`] } : {}),
       };
       return await startLocal(this.plan, this.ctx, this.fingerprint, (dir) => (this.logDir = dir));
     } catch (err) {
