@@ -134,7 +134,7 @@ describe.skipIf(!have)(`models with the profile's values${have ? '' : ` (skipped
 
   test("the correction's post-renderer removes exactly the BackendTLSPolicies, and its failing check names them", async () => {
     const applied = correctionsFor(profile, 'models');
-    expect(applied.map((c) => c.id)).toEqual(['backend-tls-policy']);
+    expect(applied.map((c) => c.id)).toEqual(['models-backend-tls-policy']);
     const renderer = (await dropKindsRenderer(applied))!;
     try {
       const post = renderer.postRenderer;
@@ -145,7 +145,7 @@ describe.skipIf(!have)(`models with the profile's values${have ? '' : ` (skipped
       const removed = await renderer.removed();
       expect(removed.map((r) => `${r.kind}/${r.name}`)).toEqual(['BackendTLSPolicy/mock-backend-01-tls', 'BackendTLSPolicy/mock-backend-02-tls']);
       const check = correctionCheck(applied[0]!, { release: 'models', defaults, removed, namespace: NS });
-      expect(check).toMatchObject({ id: 'chart.as-shipped.backend-tls-policy', verdict: 'fail' });
+      expect(check).toMatchObject({ id: 'chart.as-shipped.models-backend-tls-policy', verdict: 'fail' });
       expect(check.name).toMatch(/^chart as shipped: the models chart renders a BackendTLSPolicy for every backend/);
       expect(check.message).toBe(`corrected to test the rest: removed BackendTLSPolicy ${NS}/mock-backend-01-tls, BackendTLSPolicy ${NS}/mock-backend-02-tls from release models`);
       expect(check.causes?.[0]?.evidence?.['removed']).toEqual(removed);

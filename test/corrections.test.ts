@@ -23,6 +23,7 @@ import { routeiq } from '../scripts/profiles/routeiq.ts';
 import type { ChartProfile, Correction, MockWiring } from '../scripts/profiles/types.ts';
 import { isKnownCheckId } from '../scripts/report/check-ids.ts';
 import { exitCodeOf, headline, outcome, type RunReport, type SuiteResult } from '../scripts/report/model.ts';
+import { applyWaivers, parseWaivers } from '../scripts/waivers.ts';
 import { requireInCI } from './prerequisite.ts';
 
 const mirror = process.env['GATEWAY_SMOKE_CHART_MIRROR'];
@@ -81,7 +82,7 @@ describe('every profile declares its corrections apart from its wiring', () => {
 
   test('the fingerprint line names what the run applies, or that it runs the chart as shipped', () => {
     expect(describeCorrections(routeiq, true)).toBe('master-key-reference, prometheus-callback: each applied and reported as a failing chart.as-shipped check');
-    expect(describeCorrections(aiGatewayCore, false)).toMatch(/^none applied \(--no-corrections\): the chart runs as shipped; declared: .*backend-tls-policy \(models\)/);
+    expect(describeCorrections(aiGatewayCore, false)).toMatch(/^none applied \(--no-corrections\): the chart runs as shipped; declared: .*models-backend-tls-policy \(models\)/);
     expect(describeCorrections(PROFILES.find((p) => p.name === 'llm-proxy')!, true)).toBe('none declared: the chart runs as shipped');
   });
 });
@@ -204,7 +205,7 @@ describe.skipIf(!ready)('ai-gateway-core and models (real charts)', () => {
     );
     const chart = chartSuite(checks)!;
     expect(chart.verdict).toBe('fail');
-    const tls = chart.checks.find((c) => c.id === 'chart.as-shipped.backend-tls-policy')!;
+    const tls = chart.checks.find((c) => c.id === 'chart.as-shipped.models-backend-tls-policy')!;
     expect(tls.name).toMatch(/BackendTLSPolicy/);
     expect(tls.message).toBe('corrected to test the rest: removed BackendTLSPolicy gs-ns1/mock-backend-01-tls, BackendTLSPolicy gs-ns1/mock-backend-02-tls from release models');
     const pass = (suite: SuiteResult['suite']): SuiteResult => ({ suite, verdict: 'pass', durationMs: 1, checks: [{ id: `${suite}.x`, name: 'x', verdict: 'pass', durationMs: 1 }] });
@@ -216,6 +217,23 @@ describe.skipIf(!ready)('ai-gateway-core and models (real charts)', () => {
     expect(outcome(report)).toBe('FAILED');
     expect(exitCodeOf(outcome(report), false)).toBe(1);
     expect(headline(report)).toMatch(/^FAILED — 3 of 5 behaviours verified, 2 not applicable, the chart as shipped fails 3 checks/);
+
+    // a waiver on the BackendTLSPolicy's id accepts that one; the other corrections still fail the run
+    const waive = (ids: string[]) => parseWaivers(ids.map((id) => `- {id: chart.as-shipped.${id}, reason: "upstream fix pending", until: 2027-01-31}\n`).join(''), 'w.yaml');
+    const one = structuredClone(report);
+    applyWaivers(one, waive(['models-backend-tls-policy']), '2026-12-07');
+    expect(one.suites.at(-1)!.checks.map((c) => [c.id, c.verdict])).toEqual([
+      ['chart.as-shipped.https-listener-without-tls', 'fail'],
+      ['chart.as-shipped.envoy-ratelimit-header', 'fail'],
+      ['chart.as-shipped.models-backend-tls-policy', 'waived'],
+    ]);
+    expect(outcome(one)).toBe('FAILED');
+    // waived, every one: exit 0, the headline still says the corrections were accepted
+    applyWaivers(report, waive(aiGatewayCore.corrections.map((c) => c.id)), '2026-12-07');
+    expect(chart.verdict).toBe('waived');
+    expect(outcome(report)).toBe('VERIFIED');
+    expect(exitCodeOf(outcome(report), false)).toBe(0);
+    expect(headline(report)).toMatch(/3 chart corrections accepted by a waiver/);
   });
 
   test('no chart group when nothing was applied', () => {

@@ -91,7 +91,7 @@ export const aiGatewayCore: ChartProfile = {
       values: { paths: ['clientTrafficPolicy.headers.enableEnvoyHeaders'], set: { clientTrafficPolicy: { headers: { enableEnvoyHeaders: true } } } },
     },
     {
-      id: 'backend-tls-policy',
+      id: 'models-backend-tls-policy',
       chart: 'models',
       dropKinds: ['BackendTLSPolicy'],
       defect:
