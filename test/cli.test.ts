@@ -1,5 +1,7 @@
 // The CLI as a user meets it: a real child process, real exit codes, real files.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -44,6 +46,13 @@ describe('cli', () => {
     }
   });
 
+  test('--strict is gone: exit 2, one paragraph saying INCOMPLETE now blocks by default and what to pass instead', async () => {
+    const r = await cli(['--chart', 'llm-proxy', '--strict']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--strict is gone: .*INCOMPLETE with exit 4 .*--accept-incomplete/);
+  });
+
   test('without network and without a chart mirror the run exits 3 in seconds, saying how to point at the chart, before any cluster', async () => {
     const started = Date.now();
     // A proxy that refuses connections is "no network" for git, on any machine.
@@ -68,13 +77,54 @@ describe('cli', () => {
       { GS_ADMIN: secret },
     );
     expect(r.exitCode, r.stderr).toBe(1);
+    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as { outcome: string; exitCode: number };
+    expect(report).toMatchObject({ outcome: 'FAILED', exitCode: 1 });
+    expect(r.stderr).toMatch(/^FAILED — 0 of 3 behaviours verified, 2 failed, 1 not applicable; chart: not installed by the harness/m);
     const junit = await readFile(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<property name="outcome" value="FAILED"\/>/);
+    expect(junit).toMatch(/<testcase classname="llm-proxy.health" name="\[health.live\] liveness answers without credentials"/);
     const summary = await readFile(join(dir, 'summary.md'), 'utf8');
     expect(junit).toContain('<failure');
     expect(summary).toMatch(/\| llm-proxy \| health \| .*FAIL/);
     expect(summary).toMatch(/\| llm-proxy \| netpol \| .*not applicable/);
     for (const text of [junit, summary, r.stdout, r.stderr, await readFile(join(dir, 'report.json'), 'utf8')]) {
       expect(text).not.toContain(secret);
+    }
+  });
+
+  test('a failing run against a gateway that echoes a non-sk- admin key with a quote and a backslash leaks it nowhere: no report file, not the console', async () => {
+    const secret = 'adm"in\\secret-Value-123';
+    // A broken gateway that quotes the credential back: raw at the point where messages cut a body
+    // short (300 characters), JSON-escaped, and URL-encoded in a link.
+    const server = createServer((req, res) => {
+      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      const body = `${'x'.repeat(290)}${token} ${JSON.stringify({ error: 'invalid', key: token })} see https://gw.example/keys?k=${encodeURIComponent(token)}`;
+      req.resume();
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'gs-cli-leak-'));
+      const { port } = server.address() as AddressInfo;
+      const r = await cli(
+        ['--chart', 'llm-proxy', '--target', 'url', '--base-url', `http://127.0.0.1:${port}`, '--admin-key-env', 'GS_ADMIN', '--suites', 'health,keys', '--report-dir', dir],
+        { GS_ADMIN: secret },
+      );
+      expect(r.exitCode, r.stderr.slice(-2000)).toBe(1);
+      const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+      expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(expect.arrayContaining(['junit.xml', 'report.html', 'report.json', 'summary.md']));
+      const json = JSON.stringify(secret).slice(1, -1);
+      const forms = [secret, json, JSON.stringify(json).slice(1, -1), encodeURIComponent(secret), 'adm"in\\sec', 'adm\\"in\\\\sec', 'adm&quot;in', 'adm%22in'];
+      const outputs = [
+        ['stdout', r.stdout],
+        ['stderr', r.stderr],
+        ...(await Promise.all(files.map(async (f) => [f, await readFile(f, 'utf8')] as const))),
+      ];
+      for (const [where, text] of outputs) for (const form of forms) expect(text.includes(form), `${form} in ${where}`).toBe(false);
+      // vitest printed the failure, and with it the gateway's body (masked): the console path was exercised
+      expect(r.stderr).toMatch(/did not return an id: HTTP 500 x{200,}\*\*\*/);
+    } finally {
+      server.close();
     }
   });
 });

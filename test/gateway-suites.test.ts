@@ -108,6 +108,14 @@ describe.skipIf(!llmProxyInstalled)('llm-proxy v0.1.3 (real)', () => {
     expect(r.stderr).toMatch(/metrics\s+pass \(3 of 5; 1 environment, 1 not applicable\)/);
     expect(r.stderr).toMatch(/^INCOMPLETE — 0 of 1 behaviours verified, 1 only partly; not proven: blocked by the environment: metrics;/m);
     expect(r.exitCode, r.stderr.slice(-2000)).toBe(4);
+    // a nightly run that accepts INCOMPLETE exits 0, and its headline still says INCOMPLETE
+    const accepted = await execa(process.execPath, ['scripts/cli.ts', '--chart', 'llm-proxy', '--target', 'url', '--base-url', baseUrl, '--metrics-url', metricsUrl, '--admin-key-env', 'GS_TOKEN', '--suites', 'metrics', '--report-dir', dir, '--accept-incomplete'], {
+      reject: false,
+      env: { GS_TOKEN: token, FORCE_COLOR: '0' },
+    });
+    expect(accepted.exitCode, accepted.stderr.slice(-2000)).toBe(0);
+    expect(accepted.stderr).toMatch(/^INCOMPLETE — /m);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ outcome: 'INCOMPLETE', exitCode: 0 });
   });
 
   test('a key without a limit fails the ratelimit suite with the observed burst', async () => {

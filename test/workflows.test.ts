@@ -10,6 +10,8 @@ import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { chartNames } from '../scripts/profiles/index.ts';
+import { PROJECT_ROOT } from '../scripts/project-root.ts';
+import { parseWaivers } from '../scripts/waivers-file.ts';
 import { cacheDir } from '../scripts/tools.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -159,7 +161,13 @@ describe('GitHub workflows', () => {
       expect(i, `pr.yml test job: no step matching ${re}`).toBeGreaterThanOrEqual(0);
       expect(i, `pr.yml test job: ${re} must run before npm test`).toBeLessThan(npmTest);
     }
-    expect(stepsOf(doc).map((s) => String(s['run'] ?? '')).join('\n')).toMatch(/npm run e2e -- --chart llm-proxy --target local/);
+    expect(stepsOf(doc).map((s) => String(s['run'] ?? '')).join('\n')).toMatch(/npm run e2e -- --chart llm-proxy --target local .*--waivers ci\/waivers\.yaml/);
+  });
+
+  test("the project's own waivers file parses, every entry is scoped to a chart and ends on a date", async () => {
+    const waivers = parseWaivers(await readFile(join(PROJECT_ROOT, 'ci', 'waivers.yaml'), 'utf8'), 'ci/waivers.yaml');
+    expect(waivers.length).toBeGreaterThan(0);
+    for (const w of waivers) expect(w.chart, w.id).toBeDefined();
   });
 
   test('release-gate: workflow_call with a required chart, the verdict as output, fails on a non-zero exit', async () => {
@@ -174,9 +182,14 @@ describe('GitHub workflows', () => {
     expect(gate['if']).toBe('always()');
     expect(gate['run']).toMatch(/exit 1/);
     const verdict = steps.find((s) => s['id'] === 'verdict')!;
-    for (const [code, word] of [['0', 'pass'], ['1', 'fail'], ['2', 'bad-input'], ['3', 'environment'], ['130', 'interrupted']]) {
+    for (const [code, word] of [['0', 'verified'], ['1', 'fail'], ['2', 'bad-input'], ['3', 'environment'], ['4', 'incomplete'], ['130', 'interrupted']]) {
       expect(verdict['run']).toContain(`${code}) v=${word}`);
     }
+    // INCOMPLETE blocks unless the caller accepts it; the harness flag is passed only then
+    expect(call['inputs']['accept-incomplete']).toMatchObject({ type: 'boolean', default: false });
+    expect(call['inputs']['strict']).toBeUndefined();
+    expect(steps.find((s) => s['id'] === 'gate')!['run']).toMatch(/\[\[ "\$ACCEPT_INCOMPLETE" == true \]\] && args\+=\(--accept-incomplete\)/);
+    expect(gate['run']).toMatch(/EXIT_CODE:-\}" != 0/);
     expect(steps.find((s) => String(s['uses']).startsWith('actions/upload-artifact@'))!['if']).toBe('always()');
   });
 });

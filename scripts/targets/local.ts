@@ -1,6 +1,6 @@
 // The local target: the mock provider and the chart's own gateway software as processes on
 // loopback. Every process is stopped by the cleanup stack, on success, failure and Ctrl-C.
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../../mock/server.ts';
@@ -14,7 +14,8 @@ import { EnvironmentError } from '../errors.ts';
 import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
-import { mask, newSecret } from '../secrets.ts';
+import { maskFile } from '../mask-stream.ts';
+import { newSecret } from '../secrets.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
 import type { Provenance, ProvisionedTarget, Target } from './types.ts';
@@ -39,8 +40,12 @@ export class LocalProvisioner implements Provisioner {
       this.provenance = {
         chart: `none (the ${profile.local} gateway software as a local process)`,
         images: profile.localIsStandIn ? 'a local stand-in process' : 'the gateway software as a local process',
-        // a stand-in process is not the chart's app: whatever passes proves the stand-in
-        ...(profile.localIsStandIn ? { unproven: [`the ${profile.local} stand-in process ran, not the chart's own app`] } : {}),
+        // no chart ran, and a stand-in process is not even the chart's app: a pass proves less than the chart
+        unproven: [
+          profile.localIsStandIn
+            ? `the chart did not run, and its app neither: ${profile.local} ran as a local stand-in process (--target local)`
+            : `the chart did not run: its gateway software ran as a local process (--target local)`,
+        ],
       };
       return await startLocal(this.plan, this.ctx, this.fingerprint, (dir) => (this.logDir = dir));
     } catch (err) {
@@ -59,7 +64,7 @@ export class LocalProvisioner implements Provisioner {
     if (!this.logDir) return undefined;
     await mkdir(dir, { recursive: true });
     const files = await readdir(this.logDir).catch(() => [] as string[]);
-    for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(this.logDir, f), 'utf8')));
+    for (const f of files) await maskFile(join(this.logDir, f), join(dir, f));
     await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
     return { path: 'diagnostics/' };
   }

@@ -292,7 +292,7 @@ describe('kind target, a CNI that enforces no NetworkPolicy', () => {
       expect(cells.every((c) => c.observed === 'not-probed')).toBe(true);
       expect(await readFile(join(dir, 'report.html'), 'utf8')).not.toMatch(/class="np-cell np-ok"/);
       // what fails is the chart as shipped (its corrections), never the unenforced policy
-      expect(failing(report).every((f) => f.startsWith('chart: chart as shipped: ')), failing(report).join('; ')).toBe(true);
+      expect(failing(report).every((f) => f.startsWith('chart: chart.as-shipped.')), failing(report).join('; ')).toBe(true);
       expect(code).toBe(1);
     } finally {
       await kubectl(['patch', 'daemonset', 'kube-router', '--type', 'json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]']);

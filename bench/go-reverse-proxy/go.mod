@@ -1,0 +1,3 @@
+module gateway-smoke/bench/go-reverse-proxy
+
+go 1.22
