@@ -3,6 +3,7 @@
 // the same values contract): every applied correction becomes a failing `chart.as-shipped.<id>`
 // check whose evidence is the chart's default beside the corrected value, or the objects removed.
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
@@ -16,6 +17,7 @@ import {
   valueAtPath,
 } from '../scripts/corrections.ts';
 import { CHARTS_DIR } from '../scripts/images/index.ts';
+import { PROJECT_ROOT } from '../scripts/project-root.ts';
 import { aiGatewayCore } from '../scripts/profiles/ai-gateway-core.ts';
 import { PROFILES } from '../scripts/profiles/index.ts';
 import { litellmProxy } from '../scripts/profiles/litellm-proxy.ts';
@@ -78,6 +80,13 @@ describe('every profile declares its corrections apart from its wiring', () => {
         for (const path of c.values?.paths ?? []) expect(valueAtPath(w, path), `${p.name} wiring sets ${path}`).toBeUndefined();
       }
     }
+  });
+
+  test("the project's own waivers (ci/waivers.yaml) accept exactly the corrections the profiles declare, each for its chart", async () => {
+    const waivers = parseWaivers(await readFile(join(PROJECT_ROOT, 'ci', 'waivers.yaml'), 'utf8'), 'ci/waivers.yaml');
+    const waived = waivers.filter((w) => w.id.startsWith('chart.as-shipped.')).map((w) => `${w.chart} ${w.id} ${w.cause}`);
+    const declared = PROFILES.flatMap((p) => p.corrections.map((c) => `${p.name} chart.as-shipped.${c.id} chart-defect`));
+    expect(waived.sort()).toEqual(declared.sort());
   });
 
   test('the fingerprint line names what the run applies, or that it runs the chart as shipped', () => {
