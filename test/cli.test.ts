@@ -19,6 +19,16 @@ describe('cli', () => {
     }
   });
 
+  test('--no-corrections is listed; its old name --no-workarounds is hidden but still accepted', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(/--no-corrections\s+run the chart exactly as shipped/);
+    expect(help.stdout).not.toContain('--no-workarounds');
+    // both parse: the run gets as far as the plan, which refuses the chart
+    const r = await cli(['--no-workarounds', '--no-corrections', '--chart', 'nope']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Unknown chart "nope"/);
+  });
+
   test('an unknown chart exits 2 with one paragraph naming the known charts', async () => {
     const r = await cli(['--chart', 'nope']);
     expect(r.exitCode).toBe(2);

@@ -127,7 +127,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
         providerKey,
         model: plan.model,
         chart: profile.name === 'routeiq' ? 'routeiq' : 'litellm-proxy',
-        // routeiq's chart has no prometheus callback by default; the profile's values add it.
+        // routeiq's chart has no prometheus callback by default; its profile's correction adds it.
         prometheus: true,
         ...(databaseUrl && engines.ok ? { databaseUrl, prismaEnv: engines.engines.env } : {}),
         workDir: join(work, 'litellm'),

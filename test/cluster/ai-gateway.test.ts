@@ -1,15 +1,19 @@
 // ai-gateway-core + models for real: `npm run e2e -- --chart ai-gateway-core` on the air-gapped kind
 // cluster, from the real ai-helm charts (a chart mirror: $GATEWAY_SMOKE_CHART_MIRROR, e.g.
 // ../shared/charts), on Envoy Gateway, AI Gateway, Envoy and the rate-limit service built here.
-// Three runs on one kept cluster (CI's shared one, or its own): the first installs the stack; the
-// second must reuse it (and the images on the nodes) and be faster; the third, without the profile's
-// workaround, must fail with a message that names the BackendTLSPolicy from Envoy's own evidence.
+// Three runs on one kept cluster (CI's shared one, or its own): the first installs the stack and
+// fails on the chart as shipped (its corrections, each a failing chart.as-shipped check) while every
+// behaviour passes; the second, with a waiver on each of those ids, exits 0, and must reuse the stack
+// (and the images on the nodes) and be faster; the
+// third, with --no-corrections, must fail with a message that names the BackendTLSPolicy from Envoy's
+// own evidence.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
+import { aiGatewayCore } from '../../scripts/profiles/ai-gateway-core.ts';
 import type { RunReport } from '../../scripts/report/model.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
 
@@ -49,12 +53,19 @@ afterAll(() => releaseTestCluster());
 describe('kind target, ai-gateway-core + models (real charts, stack built here)', () => {
   let first: Run | undefined;
 
-  test('health, ratelimit and metrics pass; keys and netpol are not applicable; the workaround is reported', async () => {
+  test('health, ratelimit and metrics pass; keys and netpol are not applicable; the chart as shipped fails: FAILED, exit 1', async () => {
     first = await e2e(['--keep', 'always']);
     const { code, out, report } = first;
     expect(report.error, out.slice(-4000)).toBeUndefined();
-    expect(verdicts(report), out.slice(-4000)).toEqual({ health: 'pass', keys: 'not-applicable', ratelimit: 'pass', metrics: 'pass', netpol: 'not-applicable' });
-    expect(code, out.slice(-2000)).toBe(0);
+    expect(verdicts(report), out.slice(-4000)).toEqual({ health: 'pass', keys: 'not-applicable', ratelimit: 'pass', metrics: 'pass', netpol: 'not-applicable', chart: 'fail' });
+    expect(code, out.slice(-2000)).toBe(1);
+    expect(out).toMatch(/^FAILED — .*, the chart as shipped fails 3 checks \(corrected to test the rest\)/m);
+    const chart = report.suites.find((s) => s.suite === 'chart')!;
+    expect(Object.fromEntries(chart.checks.map((c) => [c.id, c.verdict]))).toEqual({
+      'chart.as-shipped.https-listener-without-tls': 'fail',
+      'chart.as-shipped.envoy-ratelimit-header': 'fail',
+      'chart.as-shipped.models-backend-tls-policy': 'fail',
+    });
     expect(checks(report, 'health')).toMatchObject({
       'the Gateway is Programmed': 'pass',
       "the Gateway's Envoy Deployment is available": 'pass',
@@ -72,14 +83,20 @@ describe('kind target, ai-gateway-core + models (real charts, stack built here)'
       'the limit holds across every replica and worker': 'pass',
     });
     expect(checks(report, 'metrics')).toMatchObject({ 'token usage moved by exactly the usage the mock reported': 'pass' });
-    expect(report.chartFindings?.join('\n')).toMatch(/removed BackendTLSPolicy \S+\/mock-backend-01-tls, BackendTLSPolicy \S+\/mock-backend-02-tls from release models/);
+    expect(chart.checks.find((c) => c.id === 'chart.as-shipped.models-backend-tls-policy')!.message).toMatch(
+      /removed BackendTLSPolicy \S+\/mock-backend-01-tls, BackendTLSPolicy \S+\/mock-backend-02-tls from release models/,
+    );
     expect(report.fingerprint['ai gateway stack install']).toMatch(/^(installed|reused)/);
     console.log(`first run: ${first.seconds}s (${report.fingerprint['ai gateway stack install']})`);
   });
 
   test('a second run on the kept cluster reuses the stack and the images on the nodes, and is faster', async () => {
     expect(first, 'the first run did not finish').toBeDefined();
-    const second = await e2e(['--keep', 'always']);
+    // with a waiver on each chart.as-shipped id, the chart as shipped is accepted: exit 0
+    const waivers = join(await mkdtemp(join(tmpdir(), 'gs-waivers-')), 'waivers.yaml');
+    await writeFile(waivers, aiGatewayCore.corrections.map((c) => `- {id: chart.as-shipped.${c.id}, reason: "accepted for the test", until: 2999-12-31}\n`).join(''));
+    const second = await e2e(['--keep', 'always', '--waivers', waivers]);
+    expect(verdicts(second.report), second.out.slice(-3000)).toMatchObject({ health: 'pass', ratelimit: 'pass', metrics: 'pass', chart: 'waived' });
     expect(second.code, second.out.slice(-3000)).toBe(0);
     expect(second.report.fingerprint['ai gateway stack install']).toMatch(/^reused \(installed /);
     expect(second.out).toMatch(/reusing the AI Gateway stack installed at/);
@@ -90,10 +107,12 @@ describe('kind target, ai-gateway-core + models (real charts, stack built here)'
     expect(second.seconds).toBeLessThan(first!.seconds);
   });
 
-  test('without the workaround the run fails, naming the BackendTLSPolicy from Envoy’s evidence', async () => {
+  test('with --no-corrections (the chart as shipped) the run fails, naming the BackendTLSPolicy from Envoy’s evidence', async () => {
     // on-failure: the cluster may be the one CI shares between files (the namespace goes in e2e())
-    const r = await e2e(['--keep', 'on-failure', '--no-workarounds', '--suites', 'health']);
+    const r = await e2e(['--keep', 'on-failure', '--no-corrections', '--suites', 'health']);
     expect(r.code, r.out.slice(-3000)).toBe(1);
+    expect(r.report.suites.map((s) => s.suite)).toEqual(['health']);
+    expect(r.report.fingerprint['corrections']).toMatch(/^none applied \(--no-corrections\)/);
     expect(checks(r.report, 'health')['a completion succeeds through the listener']).toBe('fail');
     const said = (r.report.chartFindings ?? []).join('\n');
     expect(said, r.out.slice(-3000)).toMatch(/BackendTLSPolicy \S+\/mock-backend-0[12]-tls .*make.? Envoy speak TLS to a backend that serves plain HTTP/);

@@ -160,6 +160,13 @@ describe('the main job: npm run e2e on its default chart (routeiq)', () => {
         expect(c.message).toMatch(/still accepted 15 s after deletion: .*routeiq-routeiq-gateway-\S+: [1-9]\d* of \d+ accepted, last at \d+\.\d s/);
       }
     }
+    // the chart as shipped: its two corrections, each a failing check naming the chart's default
+    const chart = report.suites.find((s) => s.suite === 'chart')!;
+    expect(Object.fromEntries(chart.checks.map((c) => [c.id, c.verdict]))).toEqual({
+      'chart.as-shipped.master-key-reference': 'fail',
+      'chart.as-shipped.prometheus-callback': 'fail',
+    });
+    expect(chart.checks[0]!.message).toMatch(/chart default "env\/LITELLM_MASTER_KEY", corrected to "os\.environ\/LITELLM_MASTER_KEY"/);
     const failed = failing(report);
     expect(headline(report)).toMatch(
       new RegExp(`^${failed.length ? 'FAILED' : 'PASSED'} — \\d of 5 behaviours verified, .*; chart: (mirror copy of|upstream) github\\.com/baladithyab/litellm-llm-router/deploy/charts/routeiq-gateway@a96d48f.*; images: local stand-ins$`),
@@ -314,7 +321,9 @@ describe('kind target, a CNI that enforces no NetworkPolicy', () => {
       expect(cells.length).toBe(5);
       expect(cells.every((c) => c.observed === 'not-probed')).toBe(true);
       expect(await readFile(join(dir, 'report.html'), 'utf8')).not.toMatch(/class="np-cell np-ok"/);
-      expect(code).toBe(0);
+      // what fails is the chart as shipped (its corrections), never the unenforced policy
+      expect(failing(report).every((f) => f.startsWith('chart: chart.as-shipped.')), failing(report).join('; ')).toBe(true);
+      expect(code).toBe(1);
     } finally {
       await kubectl(['patch', 'daemonset', 'kube-router', '--type', 'json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]']);
       await kubectl(['rollout', 'status', 'daemonset/kube-router', '--timeout=180s']);
