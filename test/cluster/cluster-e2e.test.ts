@@ -167,12 +167,14 @@ describe('the main job: npm run e2e on its default chart (routeiq)', () => {
       'chart.as-shipped.prometheus-callback': 'fail',
     });
     expect(chart.checks[0]!.message).toMatch(/chart default "env\/LITELLM_MASTER_KEY", corrected to "os\.environ\/LITELLM_MASTER_KEY"/);
-    const failed = failing(report);
+    // a chart that fails as shipped never reads as a pass: FAILED, exit 1, and the headline says why
+    expect(failing(report)).toEqual(expect.arrayContaining(['chart: chart.as-shipped.master-key-reference', 'chart: chart.as-shipped.prometheus-callback']));
     expect(headline(report)).toMatch(
-      new RegExp(`^${failed.length ? 'FAILED' : 'PASSED'} — \\d of 5 behaviours verified, .*; chart: (mirror copy of|upstream) github\\.com/baladithyab/litellm-llm-router/deploy/charts/routeiq-gateway@a96d48f.*; images: local stand-ins$`),
+      /^FAILED — \d of 5 behaviours verified, .*the chart as shipped fails 2 checks \(corrected to test the rest\); chart: (mirror copy of|upstream) github\.com\/baladithyab\/litellm-llm-router\/deploy\/charts\/routeiq-gateway@a96d48f.*; images: local stand-ins$/,
     );
     expect(out).toContain(headline(report));
-    expect(code).toBe(failed.length ? 1 : 0);
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ outcome: 'FAILED', exitCode: 1 });
   });
 });
 
