@@ -24,7 +24,9 @@ function program(): Command {
     .addOption(new Option('--chart <name>', 'chart profile to test').default(DEFAULT_CHART))
     .addOption(new Option('--target <kind>', 'where the gateway runs').default('kind'))
     .addOption(new Option('--suites <list>', `comma-separated suites, or "all"`).default('all'))
-    .addOption(new Option('--keep <policy>', `keep the cluster: ${KEEP_POLICIES.join('|')}`).default('on-failure'))
+    .addOption(
+      new Option('--keep <policy>', `what stays after the run (${KEEP_POLICIES.join('|')}): on-failure keeps a failed run's namespace and a cluster it created; an interrupted run keeps nothing unless always`).default('on-failure'),
+    )
     .option('--report-dir <dir>', 'where junit.xml, summary.md and diagnostics go (default: reports/<chart>)')
     .option('--values <file>', 'extra Helm values file, applied after the profile values')
     .option('--chart-dir <dir>', 'install the chart from this local checkout instead of its pinned source')
@@ -77,6 +79,19 @@ function program(): Command {
 
 /** Set by the signal handler, which owns the exit (130) once cleanup has finished. */
 let interruptedBySignal = false;
+const exitNow = process.exit.bind(process);
+
+/** How long an interrupted run may take to unwind before cleanup starts anyway (steps in flight end on the abort). */
+const UNWIND_MS = 10_000;
+
+/**
+ * Holds off every other process.exit until the cleanup has run: a library with its own signal
+ * handler (vitest's reporter exits 1 ms after SIGINT/SIGTERM, mid-suites) must not end the process
+ * with the run's namespace still up.
+ */
+function holdExits(): void {
+  process.exit = (() => undefined) as unknown as typeof process.exit;
+}
 
 async function main(argv: string[]): Promise<number> {
   const cmd = program();
@@ -99,17 +114,27 @@ async function main(argv: string[]): Promise<number> {
   const plan = { ...draft, waivers };
 
   let interrupted = 0;
+  let runUnwound = () => {};
+  const unwound = new Promise<void>((r) => (runUnwound = r));
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted++;
     interruptedBySignal = true;
     if (interrupted > 1) {
-      ctx.log.warn('second interrupt: exiting now; some resources may be left behind (see the list above)');
-      process.exit(ExitCode.interrupted);
+      ctx.log.warn(`second interrupt: exiting now; left behind: ${ctx.pendingCleanups.reverse().join(', ') || 'nothing'}`);
+      exitNow(ExitCode.interrupted);
     }
-    ctx.log.info(`\n${signal} received: cleaning up (${ctx.pendingCleanups.reverse().join(', ') || 'nothing to clean'})…`);
+    holdExits();
+    ctx.log.info(`\n${signal} received: cleaning up — the run stops, then what it created is removed (whatever --keep says, unless --keep always)…`);
     ctx.failed = true;
     ctx.interrupt(`interrupted by ${signal}`);
-    void ctx.cleanup().finally(() => process.exit(ExitCode.interrupted));
+    // Cleanup starts once the run has unwound: a killed kind creation has exited (so what it made
+    // is known), an install in flight has stopped, nothing is created behind the cleanup's back.
+    void Promise.race([unwound, new Promise((r) => setTimeout(r, UNWIND_MS).unref())])
+      .then(() => ctx.cleanup())
+      .finally(() => {
+        ctx.log.info(`interrupted: ${ctx.pendingCleanups.length ? `left behind: ${ctx.pendingCleanups.join(', ')}` : 'cleanup done'}`);
+        exitNow(ExitCode.interrupted);
+      });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -119,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     report = await executeRun(plan, ctx);
   } finally {
+    runUnwound();
     if (!interrupted) await ctx.phase('cleanup', () => ctx.cleanup()).catch(() => undefined);
   }
   report.outcome = outcome(report);

@@ -58,6 +58,16 @@ export class RunContext {
     if (!this.abort.signal.aborted) this.abort.abort(new Error(reason));
   }
 
+  /** Whether the user stopped the run (SIGINT/SIGTERM): then nothing is kept unless --keep always. */
+  get interrupted(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  /** How the run ended, as far as is known now: what the cleanup steps decide --keep on. */
+  get end(): { failed: boolean; interrupted: boolean } {
+    return { failed: this.failed, interrupted: this.interrupted };
+  }
+
   /** Runs one named phase, printing its start and its duration; failures are recorded and rethrown. */
   async phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.signal.throwIfAborted();
@@ -81,23 +91,33 @@ export class RunContext {
     }
   }
 
-  /** Registers the undo of something just created. */
+  /**
+   * Registers the undo of something just created. Something created after the cleanup has run (a
+   * step of an interrupted run that did not stop in time) is undone at once.
+   */
   defer(label: string, undo: () => Promise<void> | void): void {
     this.cleanups.push({ label, undo });
+    if (this.drained) void this.drain();
+  }
+
+  private drained = false;
+
+  private async drain(): Promise<void> {
+    while (this.cleanups.length > 0) {
+      const step = this.cleanups.pop()!;
+      try {
+        await step.undo();
+      } catch (err) {
+        this.log.warn(`cleanup "${step.label}" failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   }
 
   /** Unwinds the cleanup stack once, in reverse; a failing step is reported and the rest still run. */
   cleanup(): Promise<void> {
-    this.unwinding ??= (async () => {
-      while (this.cleanups.length > 0) {
-        const step = this.cleanups.pop()!;
-        try {
-          await step.undo();
-        } catch (err) {
-          this.log.warn(`cleanup "${step.label}" failed: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      }
-    })();
+    this.unwinding ??= this.drain().finally(() => {
+      this.drained = true;
+    });
     return this.unwinding;
   }
 

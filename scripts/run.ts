@@ -12,6 +12,19 @@ import { runSuites } from './suite-runner.ts';
 import { preflightTools, provisioner } from './targets/index.ts';
 import { applyWaivers } from './waivers.ts';
 
+/**
+ * The work's result, or the abort's reason as soon as the run is interrupted: the suites do not
+ * stop on the signal, and the cleanup must not wait for them (they end with the process).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Date().toISOString().slice(0, 10)): Promise<RunReport> {
   const started = Date.now();
   const report: RunReport = {
@@ -32,13 +45,16 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
     Object.assign(report.fingerprint, tools);
     const provisioned = await ctx.phase(`provision ${plan.target} target`, () => p.provision());
     report.suites = await ctx.phase(`run suites (${plan.suites.join(', ')})`, () =>
-      runSuites({
-        suites: plan.suites,
-        target: provisioned.target,
-        capabilities: plan.profile.capabilities,
-        log: (l) => ctx.log.info(l),
-        signal: ctx.signal,
-      }),
+      untilAborted(
+        runSuites({
+          suites: plan.suites,
+          target: provisioned.target,
+          capabilities: plan.profile.capabilities,
+          log: (l) => ctx.log.info(l),
+          signal: ctx.signal,
+        }),
+        ctx.signal,
+      ),
     );
   } catch (err) {
     // User mistakes found late (a missing tool) still end as one paragraph and their own exit code.

@@ -92,6 +92,41 @@ describe('terminal pod states', () => {
     expect(new TerminalTracker().check([pod('ContainerCreating')], 99_000)).toBeUndefined();
   });
 
+  const unschedulable = (message = '0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu.', uid = 'u2'): V1Pod => ({
+    metadata: { name: 'gw-1', uid },
+    spec: { containers: [{ name: 'app', image: 'gw:1', resources: { requests: { cpu: '1k', memory: '64Mi' } } }, { name: 'side', image: 's:1', resources: { requests: { cpu: '100m' } } }] },
+    status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] },
+  });
+
+  test('a pod the scheduler cannot place ends the wait once that has lasted 8s, with the reason and the requests', () => {
+    const t = new TerminalTracker();
+    expect(t.check([unschedulable()], 0)).toBeUndefined();
+    expect(t.check([unschedulable()], 7_000)).toBeUndefined();
+    expect(t.check([unschedulable()], 8_500)).toMatchObject({
+      pod: 'gw-1',
+      reason: 'Unschedulable',
+      message: '0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 Insufficient cpu.',
+      requests: 'cpu 1k + 100m, memory 64Mi',
+      forMs: 8_500,
+    });
+  });
+
+  test('being unschedulable for a moment (a claim binding, a node freed) never counts', () => {
+    const t = new TerminalTracker();
+    const bound: V1Pod = { ...unschedulable(), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True' }] } };
+    expect(t.check([unschedulable('0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.')], 0)).toBeUndefined();
+    expect(t.check([bound], 5_000)).toBeUndefined();
+    // the same pod unschedulable again later starts a new grace, not the old one
+    expect(t.check([unschedulable()], 20_000)).toBeUndefined();
+    expect(t.check([unschedulable()], 27_000)).toBeUndefined();
+    // PodScheduled=False for another reason (the scheduler's own error), or a pod being deleted: not this
+    const other: V1Pod = { ...unschedulable(), status: { conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulerError' }] } };
+    const deleting: V1Pod = { ...unschedulable('x', 'u3'), metadata: { name: 'old', uid: 'u3', deletionTimestamp: new Date(0) } };
+    const u = new TerminalTracker();
+    expect(u.check([other, deleting], 0)).toBeUndefined();
+    expect(u.check([other, deleting], 60_000)).toBeUndefined();
+  });
+
   test("the missing Secret or key is named in the kubelet's words", () => {
     expect(missingReference('secret "postgresql-app" not found')).toBe('Secret "postgresql-app"');
     expect(missingReference("couldn't find key password in Secret gs-1/valkey")).toBe('key password of Secret gs-1/valkey');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type DockerFacts, dockerProblem } from '../scripts/preflight/docker.ts';
+import { reportDirProblems } from '../scripts/preflight/files.ts';
 import { locateSync } from '../scripts/tools.ts';
 
 const CLUSTER = 'gs-preflight';
@@ -132,6 +133,13 @@ const ROWS: Row[] = [
     args: (d) => kind('--report-dir', join(d.root, 'a-file', 'reports')),
     exit: 2,
     says: (d) => [new RegExp(`--report-dir ${esc(join(d.root, 'a-file', 'reports'))} cannot be created because ${esc(join(d.root, 'a-file'))} is a file`)],
+  },
+  {
+    // root "may write" /proc by its permission bits, yet no file can be made there
+    name: 'report dir under /proc',
+    args: () => kind('--report-dir', '/proc/xyz'),
+    exit: 2,
+    says: () => [/--report-dir \/proc\/xyz cannot be created: \/proc (does not take new files \(creating one failed: ENOENT\)|is not writable by this user \(EACCES\))/],
   },
   {
     name: 'report dir that is a file',
@@ -396,5 +404,20 @@ describe('docker for --target kind: a problem now, or left to cluster-up.sh (scr
       expect(p?.kind).toBe('environment');
       expect(p?.text).toMatch(expected);
     }
+  });
+});
+
+describe('the report folder is checked by making a file in it', () => {
+  test('/proc/xyz is refused although root passes the permission bits of /proc', async () => {
+    const problems = await reportDirProblems('/proc/xyz');
+    expect(problems.map((p) => p.text)).toEqual([expect.stringMatching(/^--report-dir \/proc\/xyz cannot be created: \/proc (does not take new files|is not writable)/)]);
+  });
+
+  test('a writable folder passes, and the probe leaves it as it was', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gs-report-probe-'));
+    await writeFile(join(dir, 'kept'), 'x');
+    expect(await reportDirProblems(join(dir, 'reports', 'llm-proxy'))).toEqual([]);
+    expect(await reportDirProblems(dir)).toEqual([]);
+    expect(await readdir(dir)).toEqual(['kept']);
   });
 });

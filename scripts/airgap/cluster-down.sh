@@ -29,7 +29,8 @@ if [[ -x "$BIN/kind" ]]; then
 elif [[ -n "$ids" ]]; then
   docker rm -f -v $ids >/dev/null
 fi
-rm -f "$CACHE/kubeconfig-$NAME"
+# with its lock: a `kind create` stopped while writing the kubeconfig leaves it, and the next create fails on it
+rm -f "$CACHE/kubeconfig-$NAME" "$CACHE/kubeconfig-$NAME.lock"
 
 left=0
 # containers

@@ -11,6 +11,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Kube } from '../kube/client.ts';
 import { type HelmEnv, helm, helmInstall, type InstallOptions } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
+import { capacityOf } from './run-namespaces.ts';
 import { resolveService, Tunnel } from '../kube/tunnel.ts';
 import { type ChartProfile, isNotApplicable, type MockWiring } from '../profiles/types.ts';
 import type { RunContext } from '../run-context.ts';
@@ -113,7 +114,8 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
     const stop = new AbortController();
     const signal = AbortSignal.any([stop.signal, ctx.signal]);
     try {
-      return await Promise.race([fn(signal), watchForTerminalStates(k, namespace, stop.signal), watchForTerminalStates(k, STACK.egNamespace, stop.signal)]);
+      const notes = { capacity: () => capacityOf(k, namespace) };
+      return await Promise.race([fn(signal), watchForTerminalStates(k, namespace, stop.signal, notes), watchForTerminalStates(k, STACK.egNamespace, stop.signal, notes)]);
     } finally {
       stop.abort();
     }

@@ -6,10 +6,12 @@ import { DiscoveryV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/cli
 import type { Kube } from '../kube/client.ts';
 import type { DependencyControl } from '../targets/control-server.ts';
 import { type HelmEnv, helmInstall } from '../kube/helm.ts';
+import { watchForTerminalStates } from '../kube/terminal.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunContext } from '../run-context.ts';
 import { newSecret } from '../secrets.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
+import { capacityOf } from './run-namespaces.ts';
 
 export type FixtureTarget = {
   k: Kube;
@@ -20,24 +22,36 @@ export type FixtureTarget = {
   releases: string[];
 };
 
-/** `helm install` of fixtures/charts/<chart> as `release`, then a watch until its workloads are ready. */
+/**
+ * `helm install` of fixtures/charts/<chart> as `release`, then a watch until its workloads are ready.
+ * A fixture pod the scheduler cannot place (a cluster full of kept runs) ends the wait in seconds.
+ */
 export async function installFixture(t: FixtureTarget, o: { release: string; chart: string; values: Record<string, unknown>; what: string; timeoutMs: number }): Promise<void> {
   t.releases.push(o.release);
-  await helmInstall(t.helmEnv, {
-    release: o.release,
-    chart: join(PROJECT_ROOT, 'fixtures/charts', o.chart),
-    namespace: t.namespace,
-    values: [o.values],
-    timeoutMs: o.timeoutMs,
-    signal: t.ctx.signal,
-  });
-  await waitForWorkloads(t.k, t.namespace, {
-    labelSelector: `app.kubernetes.io/instance=${o.release}`,
-    timeoutMs: o.timeoutMs,
-    what: o.what,
-    signal: t.ctx.signal,
-    onProgress: (l) => t.ctx.log.info(l),
-  });
+  const stop = new AbortController();
+  const signal = AbortSignal.any([stop.signal, t.ctx.signal]);
+  const install = async () => {
+    await helmInstall(t.helmEnv, {
+      release: o.release,
+      chart: join(PROJECT_ROOT, 'fixtures/charts', o.chart),
+      namespace: t.namespace,
+      values: [o.values],
+      timeoutMs: o.timeoutMs,
+      signal,
+    });
+    await waitForWorkloads(t.k, t.namespace, {
+      labelSelector: `app.kubernetes.io/instance=${o.release}`,
+      timeoutMs: o.timeoutMs,
+      what: o.what,
+      signal,
+      onProgress: (l) => t.ctx.log.info(l),
+    });
+  };
+  try {
+    await Promise.race([install(), watchForTerminalStates(t.k, t.namespace, stop.signal, { capacity: () => capacityOf(t.k, t.namespace) }, ['Unschedulable'])]);
+  } finally {
+    stop.abort();
+  }
 }
 
 /** Chart `image` values for a locally built image ref (`repo:tag`). */

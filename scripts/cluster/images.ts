@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { type ImageName, listImages } from '../images/index.ts';
+import { execaGroup } from '../process-group.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import type { RunContext } from '../run-context.ts';
 
@@ -15,7 +16,7 @@ const BUILD = join(PROJECT_ROOT, 'scripts/images/build-images.sh');
  * (LITELLM_VERSION, GATEWAY_SMOKE_PRISMA_ENGINES; see scripts/images/lib.sh) for the build and the refs alike.
  */
 export async function buildImages(names: readonly ImageName[], ctx: RunContext, env: Record<string, string> = {}): Promise<ImageRefs> {
-  const r = execa('bash', [BUILD, '--only', names.join(',')], { all: true, reject: false, cancelSignal: ctx.signal, env });
+  const r = execaGroup('bash', [BUILD, '--only', names.join(',')], { signal: ctx.signal, env });
   r.all?.on('data', (b: Buffer) => {
     for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
   });
@@ -83,7 +84,9 @@ export async function loadImages(o: { kind: string; cluster: string; refs: strin
   }
   if (missing.size) {
     o.ctx.log.info(`loading ${[...missing].join(', ')} into ${nodes.length} nodes`);
-    await execa(o.kind, ['load', 'docker-image', '--name', o.cluster, ...missing], { cancelSignal: o.ctx.signal });
+    const r = await execaGroup(o.kind, ['load', 'docker-image', '--name', o.cluster, ...missing], { signal: o.ctx.signal });
+    o.ctx.signal.throwIfAborted();
+    if (r.exitCode !== 0) throw new Error(`kind load docker-image exited ${r.exitCode}: ${r.all.split('\n').slice(-4).join(' ')}`);
   }
   // `kind load` has been known to report success for images a node does not have: check each node.
   const digests: Record<string, string> = {};

@@ -1,16 +1,19 @@
 // The kind cluster's lifecycle: create (or reuse) it through the air-gap aware script, and delete it
-// afterwards according to --keep. The deletion is registered before creation, so a Ctrl-C half-way
-// through never leaves a cluster behind.
+// afterwards according to --keep (scripts/cluster/keep.ts). The deletion is registered before
+// creation, so a Ctrl-C half-way through never leaves a cluster behind: the creation is stopped and
+// awaited first, then whatever it had made is deleted.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../errors.ts';
 import type { KeepPolicy } from '../plan.ts';
+import { execaGroup } from '../process-group.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import type { RunContext } from '../run-context.ts';
 import { locate } from '../tools.ts';
 import type { ClusterKit } from './cluster-kit.ts';
+import { deletesCluster, type RunEnd } from './keep.ts';
 
 export interface KindCluster {
   kubeconfig: string;
@@ -18,8 +21,8 @@ export interface KindCluster {
   kindBin: string;
   /** Whether this run created the cluster (then its namespaces go with it). */
   created: boolean;
-  /** Whether the cleanup stack deletes the whole cluster, given the run's outcome. */
-  deletedAfter(failed: boolean): boolean;
+  /** Whether the cleanup stack deletes the whole cluster, given how the run ended. */
+  deletedAfter(end: RunEnd): boolean;
 }
 
 const CLUSTER_UP = join(PROJECT_ROOT, 'scripts/airgap/cluster-up.sh');
@@ -39,21 +42,13 @@ async function clusterExists(name: string): Promise<boolean> {
 
 /** Runs cluster-up.sh in its own process group (an interrupt stops kind itself), streaming its progress. */
 async function createCluster(name: string, kit: ClusterKit, ctx: RunContext): Promise<void> {
-  const up = execa('bash', [CLUSTER_UP, name], { reject: false, all: true, detached: true, env: kit.env });
-  const stop = () => {
-    if (!up.pid) return;
-    try {
-      process.kill(-up.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  };
-  ctx.signal.addEventListener('abort', stop, { once: true });
-  void up.finally(() => ctx.signal.removeEventListener('abort', stop));
+  ctx.signal.throwIfAborted();
+  const up = execaGroup('bash', [CLUSTER_UP, name], { env: kit.env, signal: ctx.signal });
   up.all?.on('data', (b: Buffer) => {
     for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
   });
   const r = await up;
+  ctx.signal.throwIfAborted();
   if (r.exitCode !== 0) throw new Error(`scripts/airgap/cluster-up.sh exited ${r.exitCode}: ${String(r.all ?? '').split('\n').slice(-5).join(' ')}`);
 }
 
@@ -61,23 +56,45 @@ export async function deleteCluster(name: string): Promise<void> {
   await execa('bash', [CLUSTER_DOWN, name], { reject: false });
 }
 
+/** The node containers of a cluster, by kind's label (also those of a half-made cluster kind does not list). */
+async function nodeContainers(name: string): Promise<string[]> {
+  const r = await execa('docker', ['ps', '-aq', '--filter', `label=io.x-k8s.kind.cluster=${name}`], { reject: false });
+  return r.exitCode === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+}
+
+/**
+ * Deletes a cluster an interrupted creation left half-made. A node container whose create request
+ * was in flight when kind was stopped can appear a moment after the first deletion: checked again.
+ */
+async function deleteHalfMade(name: string, ctx: RunContext): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await deleteCluster(name);
+    await new Promise((r) => setTimeout(r, 2000));
+    if (!(await nodeContainers(name)).length && !(await clusterExists(name))) return;
+  }
+  ctx.log.warn(`kind cluster ${name} still has node containers; delete it with: npm run cluster:down -- ${name}`);
+}
+
 export async function ensureKindCluster(o: { name: string; keep: KeepPolicy; kit: ClusterKit; ctx: RunContext }): Promise<KindCluster> {
   const { name, keep, ctx } = o;
   const existed = await clusterExists(name);
-  // A cluster this run created goes unless kept; one it reused goes only with --keep never.
-  const deletedAfter = (failed: boolean) =>
-    existed ? keep === 'never' : keep === 'never' || (keep === 'on-failure' && !failed);
+  const deletedAfter = (end: RunEnd) => deletesCluster(keep, { ...end, created: !existed });
+  let creating: Promise<void> | undefined;
   ctx.defer(`delete kind cluster ${name} (--keep ${keep})`, async () => {
-    if (!deletedAfter(ctx.failed)) {
+    // an interrupted creation is stopped by the abort; what it made is only known once it has exited
+    const halfMade = creating !== undefined && !(await creating.then(() => false, () => true));
+    if (!deletedAfter(ctx.end)) {
       if (!existed) ctx.log.info(`keeping kind cluster ${name} (--keep ${keep}); delete it with: npm run cluster:down -- ${name}`);
       return;
     }
-    await deleteCluster(name);
+    ctx.log.info(`deleting kind cluster ${name}${ctx.interrupted ? ' (the run was interrupted)' : ''}`);
+    if (halfMade || ctx.interrupted) await deleteHalfMade(name, ctx);
+    else await deleteCluster(name);
   });
   if (existed) ctx.log.info(`reusing kind cluster ${name}`);
   else {
     ctx.log.info(`cluster kit: ${o.kit.describe}`);
-    await ctx.phase(`create kind cluster ${name} (builds what is missing)`, () => createCluster(name, o.kit, ctx));
+    await ctx.phase(`create kind cluster ${name} (builds what is missing)`, () => (creating = createCluster(name, o.kit, ctx)));
   }
   const kindBin = await requireTool('kind');
   const dir = await mkdtemp(join(tmpdir(), 'gs-kube-'));

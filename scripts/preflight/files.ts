@@ -1,9 +1,9 @@
 // Preflight checks on the files and folders a run is given: each returns the problems it found
-// (empty when the input is fine) and never creates, changes or deletes anything (a values file's
-// secrets are registered for masking as it is read, in memory).
+// (empty when the input is fine) and change nothing (a values file's secrets are registered for
+// masking as it is read, in memory; the report folder's write probe is removed again at once).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
+import { access, constants, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../errors.ts';
@@ -68,8 +68,25 @@ export async function readWaiversFile(file: string): Promise<{ waivers: Waiver[]
 }
 
 /**
- * The report dir must be writable, or creatable: its nearest existing ancestor a writable folder.
- * Nothing is created here; the run creates it once it starts.
+ * Whether files can be made in a folder, found by making one: permission bits say nothing for root,
+ * who "may write" /proc yet cannot create a file there, nor on a read-only mount.
+ */
+async function creationRefused(folder: string): Promise<NodeJS.ErrnoException | undefined> {
+  let probe: string | undefined;
+  try {
+    probe = await mkdtemp(join(folder, '.gateway-smoke-write-check-'));
+    await writeFile(join(probe, 'probe'), '');
+    return undefined;
+  } catch (err) {
+    return err as NodeJS.ErrnoException;
+  } finally {
+    if (probe) await rm(probe, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The report dir must be writable, or creatable: its nearest existing ancestor a folder in which a
+ * folder with a file can be made (tried, then removed). The run creates the report dir once it starts.
  */
 export async function reportDirProblems(dir: string): Promise<Problem[]> {
   const full = resolve(dir);
@@ -90,14 +107,13 @@ export async function reportDirProblems(dir: string): Promise<Problem[]> {
       ),
     ];
   }
-  try {
-    await access(existing, constants.W_OK | constants.X_OK);
-    return [];
-  } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'EROFS' ? 'is on a read-only file system' : 'is not writable by this user';
-    const subject = existing === full ? `--report-dir ${full}` : `--report-dir ${full} cannot be created: ${existing}`;
-    return [userProblem(`${subject} ${why}; ${fix}.`)];
-  }
+  const refused = await creationRefused(existing);
+  if (!refused) return [];
+  const code = refused.code ?? String(refused);
+  const why =
+    code === 'EROFS' ? 'is on a read-only file system' : code === 'EACCES' || code === 'EPERM' ? `is not writable by this user (${code})` : `does not take new files (creating one failed: ${code})`;
+  const subject = existing === full ? `--report-dir ${full}` : `--report-dir ${full} cannot be created: ${existing}`;
+  return [userProblem(`${subject} ${why}; ${fix}.`)];
 }
 
 /** A chart mirror: a folder of chart folders, each with a Chart.yaml (as ../shared/charts is laid out). */

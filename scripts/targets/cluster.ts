@@ -15,7 +15,9 @@ import { chooseClusterKit } from '../cluster/cluster-kit.ts';
 import { deploymentControl, type FixtureTarget, imageValues, installFixture, installPostgres, installRedis, type PostgresInstall } from '../cluster/dependencies.ts';
 import { buildImages, type ImageRefs, loadImages, onEveryNode } from '../cluster/images.ts';
 import { ensureKindCluster, type KindCluster, requireTool } from '../cluster/kind.ts';
-import { createRunNamespace } from '../cluster/namespace.ts';
+import { keep } from '../cluster/keep.ts';
+import { createRunNamespace, pruneKeptNamespaces } from '../cluster/namespace.ts';
+import { capacityOf } from '../cluster/run-namespaces.ts';
 import { probeRegistry, registryOf } from '../cluster/registry.ts';
 import { openTunnels } from '../cluster/tunnels.ts';
 import { chartDefaults, effectiveValues, type Values } from '../cluster/values.ts';
@@ -104,6 +106,8 @@ export class ClusterProvisioner implements Provisioner {
     fingerprint['kubernetes'] = (await k.kc.makeApiClient(VersionApi).getCode()).gitVersion;
     const helmEnv: HelmEnv = { helm: helmBin, kubeconfig, ...(k.context ? { context: k.context } : {}) };
     this.helmEnv = helmEnv;
+    // older kept runs of this chart go while the images build; awaited before anything is installed
+    const pruning = pruneKeptNamespaces({ k, ctx, chart: profile.name, keep: plan.keep });
     fingerprint['helm'] = await helmVersion(helmBin);
 
     const layers = this.valueLayers(PLACEHOLDER_WIRING);
@@ -127,7 +131,8 @@ export class ClusterProvisioner implements Provisioner {
     const namespace = `gs-${profile.name}-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`.slice(0, 60);
     this.namespace = namespace;
     ctx.log.info(`run namespace: ${namespace} (kube context ${k.context})`);
-    await createRunNamespace({ k, ctx, name: namespace, keep: plan.keep, labels: { 'gateway-smoke/role': 'gateway' }, clusterGoes: (f) => this.kind?.deletedAfter(f) ?? false });
+    await pruning;
+    await createRunNamespace({ k, ctx, name: namespace, chart: profile.name, keep: plan.keep, labels: { 'gateway-smoke/role': 'gateway' }, clusterGoes: (end) => this.kind?.deletedAfter(end) ?? false });
 
     const fixtures: FixtureTarget = { k, helmEnv, namespace, ctx, releases: this.releases };
     await ctx.phase('install mock provider', () =>
@@ -270,7 +275,7 @@ export class ClusterProvisioner implements Provisioner {
       defaults: this.defaults,
       releases: this.releases,
       // kept with the namespace for inspection, gone with the cluster anyway
-      cleanUp: () => !(ctx.failed && plan.keep !== 'never') && !(this.kind?.deletedAfter(ctx.failed) ?? false),
+      cleanUp: () => !keep(plan.keep, ctx.end) && !(this.kind?.deletedAfter(ctx.end) ?? false),
     });
     this.aigw = aigw;
     Object.assign(this.fingerprint, aigw.fingerprint);
@@ -421,7 +426,7 @@ export class ClusterProvisioner implements Provisioner {
     const stop = new AbortController();
     const signal = AbortSignal.any([stop.signal, this.ctx.signal]);
     try {
-      return await Promise.race([wait(signal), watchForTerminalStates(k, namespace, stop.signal, registryNote)]);
+      return await Promise.race([wait(signal), watchForTerminalStates(k, namespace, stop.signal, { registry: registryNote, capacity: () => capacityOf(k, namespace) })]);
     } finally {
       stop.abort();
     }
