@@ -29,6 +29,7 @@ export default defineConfig({
         test: {
           name: 'suites',
           include: ['suites/*.test.ts'],
+          setupFiles: ['suites/lib/mask-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Suites share one gateway and its rate-limit windows: run them one file at a time.

@@ -42,7 +42,9 @@ function program(): Command {
     .addOption(new Option('--model <name>', 'model name the gateway routes to the mock').default('mock-gpt'))
     .option('--accept-incomplete', 'exit 0 instead of 4 when the run is INCOMPLETE (nothing failed, something was not proven); the headline still says INCOMPLETE')
     .addOption(new Option('--strict').hideHelp())
-    .option('--no-workarounds', "do not apply the chart workarounds the profile declares (shows the defects they work around)")
+    .option('--no-corrections', "run the chart exactly as shipped: apply none of the corrections the profile declares (no chart.as-shipped checks)")
+    // the flag's old name, kept working
+    .addOption(new Option('--no-workarounds').hideHelp())
     .addHelpText(
       'after',
       [

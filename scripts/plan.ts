@@ -38,8 +38,11 @@ export interface RunPlan {
   prismaEngines?: { dir: string; from: string };
   waivers: Waiver[];
   waiversFile?: string;
-  /** Apply the chart workarounds the profile declares (default); false shows the defects. */
-  workarounds: boolean;
+  /**
+   * Apply the corrections the profile declares (default), each reported as a failing
+   * `chart.as-shipped.<id>` check; false runs the chart exactly as shipped.
+   */
+  corrections: boolean;
 }
 
 export interface RawOptions {
@@ -63,7 +66,9 @@ export interface RawOptions {
   images?: string;
   prismaEngines?: string;
   waivers?: string;
-  /** commander's --no-workarounds: false when given. */
+  /** commander's --no-corrections: false when given. */
+  corrections?: boolean;
+  /** --no-workarounds, the old name of --no-corrections (hidden). */
   workarounds?: boolean;
 }
 
@@ -110,7 +115,7 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
     model: raw.model,
     images: oneOf('--images', raw.images ?? 'auto', IMAGES_MODES),
     waivers: [],
-    workarounds: raw.workarounds ?? true,
+    corrections: raw.corrections !== false && raw.workarounds !== false,
   };
   // Files and folders are only resolved here: the preflight (scripts/preflight.ts) checks what they
   // hold, all of them at once, and parses the waivers into plan.waivers.

@@ -1,6 +1,7 @@
 // The plan → target → suites → verdict pipeline. Cleanup and diagnostics live here so that
 // every target gets the same guarantees.
 import { join } from 'node:path';
+import { chartSuite } from './corrections.ts';
 import { UserError } from './errors.ts';
 import type { RunPlan } from './plan.ts';
 import type { RunReport } from './report/model.ts';
@@ -76,6 +77,9 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
       report.error ??= `the gateway changed under the run, so its results cannot be trusted: ${report.findings.join('; ')}`;
     }
   }
+  // The chart as shipped, before the waivers: a waiver on a chart.as-shipped id accepts that correction.
+  const chart = chartSuite(p.chartChecks?.() ?? []);
+  if (chart) report.suites.push(chart);
   if (plan.waivers.length) applyWaivers(report, plan.waivers, today);
   ctx.failed = runFailed(report);
   const chartFindings = await p.chartFindings?.({ failed: ctx.failed }).catch((err: Error) => [`could not read the chart findings: ${err.message}`]);

@@ -10,7 +10,8 @@ import type { Cause } from './report/check-ids.ts';
 import type { CheckResult, SuiteEvidence, SuiteResult } from './report/model.ts';
 import { suiteVerdict } from './report/model.ts';
 import { PROJECT_ROOT } from './project-root.ts';
-import { mask } from './secrets.ts';
+import { maskingWriter } from './mask-stream.ts';
+import { mask, registeredSecrets } from './secrets.ts';
 import type { Target } from './targets/types.ts';
 
 
@@ -67,6 +68,9 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
   if (toRun.length > 0) {
     const collector = new CollectingReporter();
     const files = toRun.map((s) => join(PROJECT_ROOT, 'suites', `${s}.test.ts`));
+    // Every byte vitest prints (failure messages quote gateway bodies) goes through the mask; the
+    // workers get the secrets too (suites/lib/mask-setup.ts), to mask what they build.
+    const printed = maskingWriter(process.stderr);
     const vitest = await startVitest(
       files.map((f) => relative(PROJECT_ROOT, f)),
       {
@@ -74,12 +78,12 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
         project: ['suites'],
         watch: false,
         reporters: opts.echo === false ? [collector] : [collector, 'default'],
-        provide: { suiteContext: { target: opts.target, capabilities: opts.capabilities } },
+        provide: { suiteContext: { target: opts.target, capabilities: opts.capabilities }, maskSecrets: [...registeredSecrets()] },
       } as CliOptions,
       undefined,
-      { stdout: process.stderr, stderr: process.stderr },
+      { stdout: printed.stream, stderr: printed.stream },
     );
-    await vitest.close();
+    await vitest.close().finally(printed.close);
     for (const mod of collector.modules) {
       const suite = suiteNameOf(mod.moduleId);
       if (!suite) continue;

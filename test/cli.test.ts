@@ -1,5 +1,7 @@
 // The CLI as a user meets it: a real child process, real exit codes, real files.
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,6 +17,16 @@ describe('cli', () => {
     for (const word of ['routeiq', 'llm-proxy', 'litellm-proxy', 'ai-gateway-core', 'kind', 'existing', 'local', 'url', 'health, keys, ratelimit, metrics, netpol']) {
       expect(r.stdout).toContain(word);
     }
+  });
+
+  test('--no-corrections is listed; its old name --no-workarounds is hidden but still accepted', async () => {
+    const help = await cli(['--help']);
+    expect(help.stdout).toMatch(/--no-corrections\s+run the chart exactly as shipped/);
+    expect(help.stdout).not.toContain('--no-workarounds');
+    // both parse: the run gets as far as the plan, which refuses the chart
+    const r = await cli(['--no-workarounds', '--no-corrections', '--chart', 'nope']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Unknown chart "nope"/);
   });
 
   test('an unknown chart exits 2 with one paragraph naming the known charts', async () => {
@@ -77,6 +89,42 @@ describe('cli', () => {
     expect(summary).toMatch(/\| llm-proxy \| netpol \| .*not applicable/);
     for (const text of [junit, summary, r.stdout, r.stderr, await readFile(join(dir, 'report.json'), 'utf8')]) {
       expect(text).not.toContain(secret);
+    }
+  });
+
+  test('a failing run against a gateway that echoes a non-sk- admin key with a quote and a backslash leaks it nowhere: no report file, not the console', async () => {
+    const secret = 'adm"in\\secret-Value-123';
+    // A broken gateway that quotes the credential back: raw at the point where messages cut a body
+    // short (300 characters), JSON-escaped, and URL-encoded in a link.
+    const server = createServer((req, res) => {
+      const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+      const body = `${'x'.repeat(290)}${token} ${JSON.stringify({ error: 'invalid', key: token })} see https://gw.example/keys?k=${encodeURIComponent(token)}`;
+      req.resume();
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = await mkdtemp(join(tmpdir(), 'gs-cli-leak-'));
+      const { port } = server.address() as AddressInfo;
+      const r = await cli(
+        ['--chart', 'llm-proxy', '--target', 'url', '--base-url', `http://127.0.0.1:${port}`, '--admin-key-env', 'GS_ADMIN', '--suites', 'health,keys', '--report-dir', dir],
+        { GS_ADMIN: secret },
+      );
+      expect(r.exitCode, r.stderr.slice(-2000)).toBe(1);
+      const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+      expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual(expect.arrayContaining(['junit.xml', 'report.html', 'report.json', 'summary.md']));
+      const json = JSON.stringify(secret).slice(1, -1);
+      const forms = [secret, json, JSON.stringify(json).slice(1, -1), encodeURIComponent(secret), 'adm"in\\sec', 'adm\\"in\\\\sec', 'adm&quot;in', 'adm%22in'];
+      const outputs = [
+        ['stdout', r.stdout],
+        ['stderr', r.stderr],
+        ...(await Promise.all(files.map(async (f) => [f, await readFile(f, 'utf8')] as const))),
+      ];
+      for (const [where, text] of outputs) for (const form of forms) expect(text.includes(form), `${form} in ${where}`).toBe(false);
+      // vitest printed the failure, and with it the gateway's body (masked): the console path was exercised
+      expect(r.stderr).toMatch(/did not return an id: HTTP 500 x{200,}\*\*\*/);
+    } finally {
+      server.close();
     }
   });
 });

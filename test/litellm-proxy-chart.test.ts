@@ -1,11 +1,12 @@
 // The litellm-proxy fixture chart (ours, written from the upstream chart's values contract),
-// rendered with `helm template` with the profile's own values(), as the harness installs it.
+// rendered with `helm template` with the profile's wiring and corrections, as the harness installs it.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { CHARTS_DIR, findHelm, type K8sObject, lintChart, renderChart } from '../scripts/images/index.ts';
-import { mergeValues } from '../scripts/cluster/values.ts';
+import { chartDefaults, mergeValues } from '../scripts/cluster/values.ts';
+import { releaseValues } from '../scripts/corrections.ts';
 import { litellmProxy } from '../scripts/profiles/litellm-proxy.ts';
 import type { MockWiring } from '../scripts/profiles/types.ts';
 import { requireInCI } from './prerequisite.ts';
@@ -44,10 +45,12 @@ function unknownKeys(set: Record<string, unknown>, defaults: Record<string, unkn
 }
 
 describe.skipIf(!helm)('fixture chart litellm-proxy', () => {
-  // the profile's values, then the stand-in's (image built here), as the harness layers them
-  const values = mergeValues(litellmProxy.values(wiring), litellmProxy.app!.standIn!.values(IMAGE));
+  // the profile's wiring, its corrections, then the stand-in's (image built here), as the harness layers them
+  let values: Record<string, unknown> = {};
   let objs: K8sObject[];
   beforeAll(async () => {
+    const { layers } = releaseValues({ profile: litellmProxy, release: RELEASE, wiring: [litellmProxy.values(wiring)], defaults: await chartDefaults(CHART), corrections: true });
+    values = [...layers, litellmProxy.app!.standIn!.values(IMAGE)].reduce(mergeValues, {});
     objs = await renderChart(helm!, CHART, values, { release: RELEASE });
   });
 
@@ -83,7 +86,7 @@ describe.skipIf(!helm)('fixture chart litellm-proxy', () => {
     expect(c.image).toBe(IMAGE);
     expect(c.imagePullPolicy).toBe('IfNotPresent');
     expect(c.args[0]).toMatch(/export DATABASE_URL="postgresql:\/\/\$\{PGUSER\}:\$\{PGPASSWORD\}@\$\{PGHOST\}:\$\{PGPORT\}\/\$\{PGDATABASE\}"\nexec litellm --config \/etc\/litellm\/config.yaml --port 4000 --num_workers 4/);
-    // separateApp off (the profile's answer to the known defect): probes on the main port
+    // separateApp off (the correction separate-health-app): probes on the main port
     expect([c.startupProbe, c.livenessProbe, c.readinessProbe].map((p: Any) => `${p.httpGet.path}@${p.httpGet.port}`)).toEqual([
       '/health/readiness@http',
       '/health/liveliness@http',
@@ -98,7 +101,8 @@ describe.skipIf(!helm)('fixture chart litellm-proxy', () => {
       { model_name: 'mock-gpt', litellm_params: { model: 'openai/mock-gpt', api_base: `${wiring.mockUrl}/v1`, api_key: wiring.providerKey } },
     ]);
     expect(cfg.general_settings).toMatchObject({ master_key: 'os.environ/PROXY_MASTER_KEY', database_url: 'os.environ/DATABASE_URL', allow_requests_on_db_unavailable: true });
-    expect(cfg.litellm_settings).toMatchObject({ callbacks: ['prometheus'], num_retries: 0, cache: true });
+    // the chart's own retries (2): LiteLLM counts a retried 429 once in its request and failure counters
+    expect(cfg.litellm_settings).toMatchObject({ callbacks: ['prometheus'], num_retries: 2, cache: true });
     expect(cfg.litellm_settings.cache_params).toEqual({
       type: 'redis', host: wiring.cache!.host, port: 6379, password: 'os.environ/REDIS_PASSWORD', ttl: 600, namespace: 'litellm.caching', mode: 'default_off',
     });

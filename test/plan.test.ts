@@ -23,6 +23,12 @@ describe('run plan from flags', () => {
     expect(plan.reportDir).toMatch(/reports\/routeiq$/);
   });
 
+  test('corrections apply by default; --no-corrections (or its old name --no-workarounds) runs the chart as shipped', async () => {
+    expect((await buildPlan(base, {})).corrections).toBe(true);
+    expect((await buildPlan({ ...base, corrections: false }, {})).corrections).toBe(false);
+    expect((await buildPlan({ ...base, workarounds: false }, {})).corrections).toBe(false);
+  });
+
   test('suites are picked, ordered and validated', () => {
     expect(parseSuites('metrics, health')).toEqual(['health', 'metrics']);
     expect(() => parseSuites('health,speed')).toThrow(/unknown suites \(speed\)/);

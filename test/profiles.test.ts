@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { parse } from 'yaml';
 import { PROFILES } from '../scripts/profiles/index.ts';
 import { isNotApplicable, SUITES } from '../scripts/profiles/types.ts';
 
@@ -23,15 +22,15 @@ describe('chart profiles', () => {
     }
   });
 
-  test('routeiq values point LiteLLM at the mock with a master key it resolves', () => {
+  test('routeiq wiring points LiteLLM at the mock and the Secret holds the keys; the master key reference is a correction', () => {
     const routeiq = PROFILES.find((p) => p.name === 'routeiq')!;
-    const values = routeiq.values(wiring) as { config: { gateway: string }; secrets: { values: Record<string, string> } };
-    const config = parse(values.config.gateway);
-    expect(config.model_list[0].litellm_params.api_base).toBe('http://mock.ns.svc:8089/v1');
-    // The chart's default `env/` reference is a known defect: the harness must use os.environ/.
-    expect(config.general_settings.master_key).toBe('os.environ/LITELLM_MASTER_KEY');
-    expect(config.litellm_settings.callbacks).toContain('prometheus');
+    const values = routeiq.values(wiring) as { config: { gateway: Record<string, any> }; secrets: { values: Record<string, string> } };
+    // a map merged into the chart's own config.gateway document (embeddedYaml), not a replacement of it
+    expect(routeiq.embeddedYaml).toEqual(['config.gateway']);
+    expect(values.config.gateway.model_list[0].litellm_params.api_base).toBe('http://mock.ns.svc:8089/v1');
+    expect(values.config.gateway.general_settings).toBeUndefined();
     expect(values.secrets.values.LITELLM_MASTER_KEY).toBe('sk-admin-abc');
+    expect(routeiq.corrections.map((c) => c.id)).toEqual(['master-key-reference', 'prometheus-callback']);
   });
 
   test('llm-proxy values keep the request path (scheme+host only) and set the management token', () => {

@@ -9,7 +9,8 @@ import { parse } from 'yaml';
 import { chartImageRef } from '../scripts/cluster/app-image.ts';
 import { prepareDependencies, resolveChart } from '../scripts/cluster/chart-source.ts';
 import { probeUrl } from '../scripts/cluster/registry.ts';
-import { effectiveValues } from '../scripts/cluster/values.ts';
+import { chartDefaults, effectiveValues, mergeValues } from '../scripts/cluster/values.ts';
+import { releaseValues } from '../scripts/corrections.ts';
 import { EnvironmentError } from '../scripts/errors.ts';
 import { findHelm, renderChart } from '../scripts/images/index.ts';
 import { llmProxy } from '../scripts/profiles/llm-proxy.ts';
@@ -120,8 +121,12 @@ describe.skipIf(!ready)('real llm-proxy chart (mirror copy)', () => {
 describe.skipIf(!ready)('real routeiq-gateway chart (mirror copy)', () => {
   const fullname = `${RELEASE}-${routeiq.service.nameSuffix}`;
   const resolve = () => resolveChart({ profile: routeiq, mirror: mirror!, ctx });
-  const render = async (extra: Record<string, unknown> = {}, w: MockWiring = wiring) =>
-    renderChart(helm, (await resolve()).path, { ...routeiq.values(w), ...extra }, { release: RELEASE });
+  // the profile's layers as the harness builds them (wiring, corrections, config.gateway folded), then extra
+  const render = async (extra: Record<string, unknown> = {}, w: MockWiring = wiring) => {
+    const path = (await resolve()).path;
+    const { layers } = releaseValues({ profile: routeiq, release: routeiq.name, wiring: [routeiq.values(w)], defaults: await chartDefaults(path), corrections: true });
+    return renderChart(helm, path, [...layers, extra].reduce(mergeValues, {}), { release: RELEASE });
+  };
 
   test("the chart's own image is ghcr.io/baladithyab/litellm-llm-router at its appVersion", async () => {
     const chart = await resolve();
@@ -137,7 +142,11 @@ describe.skipIf(!ready)('real routeiq-gateway chart (mirror copy)', () => {
     const data = secret.stringData ?? Object.fromEntries(Object.entries(secret.data).map(([k, v]) => [k, b64(v as string)]));
     expect(data).toMatchObject({ LITELLM_MASTER_KEY: wiring.adminKey, OPENAI_API_KEY: wiring.providerKey });
     const cm = objs.find((o) => o.kind === 'ConfigMap') as Any;
-    expect(JSON.stringify(cm.data)).toContain(`${wiring.mockUrl}/v1`);
+    const config = parse(Object.values(cm.data as Record<string, string>).find((v) => v.includes('model_list'))!) as Any;
+    expect(config.model_list.map((m: Any) => m.litellm_params.api_base)).toEqual([`${wiring.mockUrl}/v1`]);
+    // the chart's own settings, the corrected master key reference
+    expect(config.litellm_settings).toMatchObject({ drop_params: true, set_verbose: false, callbacks: ['prometheus'] });
+    expect(config.general_settings.master_key).toBe('os.environ/LITELLM_MASTER_KEY');
   });
 
   test("the stand-in values swap the image and point the kubelet's probes at LiteLLM's own endpoints; the suite still asks /_health/*", async () => {

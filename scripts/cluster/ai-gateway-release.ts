@@ -1,22 +1,14 @@
 // The run-namespace half of a Gateway-API chart on the Envoy AI Gateway stack: the provider-key
-// Secret the backends read, the profile's workarounds as a Helm post-renderer (reported, never
-// silent), the waits that mean "this Gateway serves" (Programmed, then the Envoy pods re-rolled
-// with the AI Gateway extproc sidecar), and the Gateway's Envoy Service to tunnel to.
+// Secret the backends read, the waits that mean "this Gateway serves" (Programmed, then the Envoy
+// pods re-rolled with the AI Gateway extproc sidecar), and the Gateway's Envoy Service to tunnel to.
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import { request } from 'undici';
-import { REPO_ROOT } from '../images/index.ts';
 import { apiStatus, type Kube } from '../kube/client.ts';
-import type { InstallOptions } from '../kube/helm.ts';
 import { podProblem } from '../kube/wait.ts';
-import type { Workaround } from '../profiles/types.ts';
 import { registerSecret } from '../secrets.ts';
 import { STACK } from './ai-gateway-stack.ts';
 
-export const DROP_KINDS = join(REPO_ROOT, 'scripts/helm/drop-kinds.ts');
 /** The sidecar the AI Gateway controller injects into a Gateway's Envoy pods once a route exists. */
 export const EXTPROC_CONTAINER = 'ai-gateway-extproc';
 
@@ -32,43 +24,6 @@ export async function createProviderKeySecret(k: Kube, namespace: string, spec: 
     namespace,
     body: { metadata: { name: spec.name, labels: { 'app.kubernetes.io/managed-by': 'gateway-smoke' } }, stringData: { [spec.key]: value } },
   });
-}
-
-export interface AppliedWorkaround {
-  workaround: Workaround;
-  /** Filled after the install: what the post-renderer removed. */
-  removed(): Promise<{ kind: string; name: string }[]>;
-  /** helm --post-renderer options for the install. */
-  postRenderer: NonNullable<InstallOptions['postRenderer']>;
-  dispose(): Promise<void>;
-}
-
-/** The post-renderer for a release's declared workarounds (several merge into one). */
-export async function workaroundFor(release: string, workarounds: readonly Workaround[]): Promise<AppliedWorkaround | undefined> {
-  const mine = workarounds.filter((w) => w.chart === release);
-  if (mine.length === 0) return undefined;
-  const dir = await mkdtemp(join(tmpdir(), 'gs-postrender-'));
-  const record = join(dir, 'removed.jsonl');
-  const kinds = [...new Set(mine.flatMap((w) => w.dropKinds))];
-  return {
-    workaround: { chart: release, dropKinds: kinds, defect: mine.map((w) => w.defect).join('; ') },
-    // helm runs the post-renderer with this very Node, so the script's TypeScript runs as here
-    postRenderer: { command: process.execPath, args: [DROP_KINDS, ...kinds.flatMap((x) => ['--kind', x]), '--record', record] },
-    removed: async () =>
-      (await readFile(record, 'utf8').catch(() => ''))
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { kind: string; name: string }),
-    dispose: () => rm(dir, { recursive: true, force: true }),
-  };
-}
-
-/** The report line for an applied workaround: which objects were removed from which release, and why. */
-export function workaroundFinding(namespace: string, applied: AppliedWorkaround, removed: { kind: string; name: string }[]): string {
-  const what = removed.length
-    ? removed.map((r) => `${r.kind} ${namespace}/${r.name}`).join(', ')
-    : `nothing (no ${applied.workaround.dropKinds.join('/')} was rendered: the chart may have fixed it, drop the workaround)`;
-  return `workaround declared by the profile: removed ${what} from release ${applied.workaround.chart} — ${applied.workaround.defect}`;
 }
 
 // ------------------------------------------------------------------------------ waits

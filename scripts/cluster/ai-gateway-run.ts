@@ -1,22 +1,24 @@
 // One run of a chart that needs the Envoy AI Gateway stack (profile.needs 'envoy-ai-gateway'),
 // from a cluster and a run namespace with the mock already in it: the stack (once per cluster),
 // the provider-key Secret, the main chart until its Gateway is Programmed, the companion charts
-// (with the profile's declared workarounds as a post-renderer) until Envoy has re-rolled with the
-// extproc sidecar, and tunnels to the Gateway's listener and to the extproc metrics. The returned
-// handle owns what it made: findings, what changed under the run, Envoy's evidence for diagnostics.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+// (with the profile's corrections: values, and a post-renderer for drop-kinds) until Envoy has
+// re-rolled with the extproc sidecar, and tunnels to the Gateway's listener and to the extproc
+// metrics. The returned handle owns what it made: the corrections' checks, what changed under the
+// run, Envoy's evidence for diagnostics.
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { parse } from 'yaml';
 import type { Kube } from '../kube/client.ts';
-import { type HelmEnv, helm, helmInstall } from '../kube/helm.ts';
+import { type HelmEnv, helm, helmInstall, type InstallOptions } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
 import { capacityOf } from './run-namespaces.ts';
 import { resolveService, Tunnel } from '../kube/tunnel.ts';
 import { type ChartProfile, isNotApplicable, type MockWiring } from '../profiles/types.ts';
 import type { RunContext } from '../run-context.ts';
 import { EnvironmentError } from '../errors.ts';
-import { readChartMeta } from './values.ts';
+import { chartDefaults, readChartMeta, type Values } from './values.ts';
+import { correctionsFor, installWithCorrections, releaseValues } from '../corrections.ts';
+import type { CheckResult } from '../report/model.ts';
 import { mask } from '../secrets.ts';
 import type { GatewayFacts, Replica } from '../targets/types.ts';
 import {
@@ -27,8 +29,6 @@ import {
   waitEnvoyWithExtproc,
   waitRateLimitEnforced,
   waitGatewayProgrammed,
-  workaroundFinding,
-  workaroundFor,
 } from './ai-gateway-release.ts';
 import { locateStackSources } from './ai-gateway-sources.ts';
 import { ensureAiGatewayStack, RATE_LIMIT_TIMEOUT, STACK, type StackImages } from './ai-gateway-stack.ts';
@@ -49,15 +49,17 @@ export interface AiGatewayRunInput {
   /** How the chart came: from a mirror the companions must be the pinned versions too. */
   chartOrigin: 'chart-dir' | 'upstream' | 'mirror';
   wiring: MockWiring;
-  /** The main chart's values layers (the profile's first). */
-  values: Record<string, unknown>[];
+  /** The main chart's values layers (wiring, then its value corrections unless the run is --no-corrections). */
+  values: Values[];
+  /** The main chart's values.yaml (the corrections' evidence). */
+  defaults: Values;
   images: StackImages;
   /** --values: applied after the profile's, to the main chart. */
   valuesFile?: string;
   /** The run's release list (helm status and values of each go into the diagnostics). */
   releases: string[];
-  /** The profile's declared workarounds are applied unless this is false (to show the defect). */
-  workarounds: boolean;
+  /** The profile's corrections are applied unless this is false (--no-corrections: the charts as shipped). */
+  corrections: boolean;
   /** Whether the run's releases should be uninstalled at cleanup (false: kept for inspection). */
   cleanUp: () => boolean;
 }
@@ -71,8 +73,8 @@ export interface AiGatewayRun {
   gateway: GatewayFacts;
   releases: string[];
   fingerprint: Record<string, string>;
-  /** Chart findings known after the install (workarounds applied). */
-  findings: string[];
+  /** One per correction applied to the main chart or a companion. */
+  chartChecks: CheckResult[];
   /** After the suites: Envoy pods replaced or tunnels broken under the run. */
   changes(): Promise<string[]>;
   /** After a failure: what Envoy's own evidence (stats, access log) says went wrong upstream. */
@@ -92,7 +94,7 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
   const gatewayRef = profile.gateway;
   if (!gatewayRef) throw new Error(`profile ${profile.name} needs envoy-ai-gateway but names no gateway`);
   const fingerprint: Record<string, string> = {};
-  const findings: string[] = [];
+  const chartChecks: CheckResult[] = [];
   const releases = o.releases;
 
   const sources = await ctx.phase('locate Envoy Gateway and AI Gateway manifests (Go module cache)', () => locateStackSources());
@@ -119,20 +121,21 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
     }
   };
 
-  await ctx.phase(`helm install ${profile.name}`, async () => {
-    releases.push(profile.name);
-    await watched((signal) =>
-      helmInstall(helmEnv, {
-        release: profile.name,
-        chart: o.chartPath,
-        namespace,
-        values: o.values,
-        ...(o.valuesFile ? { valuesFiles: [o.valuesFile] } : {}),
-        timeoutMs: READY_MS,
-        signal,
-      }),
-    );
-  });
+  const install = (release: string, chart: string, values: Values[], extra: Partial<InstallOptions>) =>
+    ctx.phase(`helm install ${release}${extra.postRenderer ? ' (with the post-renderer of its corrections)' : ''}`, async () => {
+      releases.push(release);
+      await watched((signal) => helmInstall(helmEnv, { release, chart, namespace, values, timeoutMs: READY_MS, signal, ...extra }));
+    });
+  chartChecks.push(
+    ...(await installWithCorrections({
+      release: profile.name,
+      applied: o.corrections ? correctionsFor(profile, profile.name) : [],
+      defaults: o.defaults,
+      namespace,
+      install: (postRenderer) =>
+        install(profile.name, o.chartPath, o.values, { ...(o.valuesFile ? { valuesFiles: [o.valuesFile] } : {}), ...(postRenderer ? { postRenderer } : {}) }),
+    })),
+  );
   await ctx.phase(`wait for Gateway ${namespace}/${gatewayRef.name} Programmed`, () =>
     watched((signal) => waitGatewayProgrammed(k, namespace, gatewayRef.name, { timeoutMs: READY_MS, signal })),
   );
@@ -144,34 +147,20 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
     if (o.chartOrigin === 'mirror' && (meta.name !== companion.chartName || meta.version !== companion.version)) {
       throw new EnvironmentError(`The chart mirror's ${path} holds ${meta.name} ${meta.version}, but the profile pins ${companion.chartName} ${companion.version}: update the mirror, or pass --chart-dir to test another copy on purpose.`);
     }
-    const defaults = parse(await readFile(join(path, 'values.yaml'), 'utf8').catch(() => '{}')) as Record<string, unknown>;
-    const applied = o.workarounds ? await workaroundFor(companion.name, profile.workarounds ?? []) : undefined;
-    if (!o.workarounds && profile.workarounds?.some((w) => w.chart === companion.name)) {
-      ctx.log.warn(`not applying the profile's workaround for ${companion.name} (--no-workarounds): its defect will show`);
+    const defaults = await chartDefaults(path);
+    if (!o.corrections && correctionsFor(profile, companion.name).length) {
+      ctx.log.warn(`not applying the profile's corrections for ${companion.name} (--no-corrections): its defects will show`);
     }
-    try {
-      await ctx.phase(`helm install ${companion.name}${applied ? ` (workaround: without ${applied.workaround.dropKinds.join(', ')})` : ''}`, async () => {
-        releases.push(companion.name);
-        await watched((signal) =>
-          helmInstall(helmEnv, {
-            release: companion.name,
-            chart: path,
-            namespace,
-            values: [companion.values(o.wiring, defaults)],
-            timeoutMs: READY_MS,
-            signal,
-            ...(applied ? { postRenderer: applied.postRenderer } : {}),
-          }),
-        );
-      });
-      if (applied) {
-        const line = workaroundFinding(namespace, applied, await applied.removed());
-        findings.push(line);
-        ctx.log.warn(line);
-      }
-    } finally {
-      await applied?.dispose();
-    }
+    const { layers, applied } = releaseValues({ profile, release: companion.name, wiring: [companion.values(o.wiring, defaults)], defaults, corrections: o.corrections });
+    const checks = await installWithCorrections({
+      release: companion.name,
+      applied,
+      defaults,
+      namespace,
+      install: (postRenderer) => install(companion.name, path, layers, postRenderer ? { postRenderer } : {}),
+    });
+    for (const c of checks) if (c.verdict === 'fail') ctx.log.warn(`${c.name}: ${c.message}`);
+    chartChecks.push(...checks);
     fingerprint[`chart ${companion.name}`] = `${meta.name} ${meta.version} (${path})`;
   }
 
@@ -227,7 +216,7 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
     gateway,
     releases,
     fingerprint,
-    findings,
+    chartChecks,
     async changes() {
       const out: string[] = [];
       const now = await envoyNow();

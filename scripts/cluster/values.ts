@@ -36,8 +36,13 @@ async function readYamlMap(file: string): Promise<Values> {
   return isMap(parsed) ? parsed : {};
 }
 
+/** The chart's own values.yaml (empty when it has none). */
+export async function chartDefaults(chartDir: string): Promise<Values> {
+  return readYamlMap(join(chartDir, 'values.yaml')).catch(() => ({}) as Values);
+}
+
 export async function effectiveValues(chartDir: string, layers: Values[], files: string[] = []): Promise<Values> {
-  let v = await readYamlMap(join(chartDir, 'values.yaml')).catch(() => ({}) as Values);
+  let v = await chartDefaults(chartDir);
   for (const layer of layers) v = mergeValues(v, layer);
   for (const f of files) v = mergeValues(v, await readYamlMap(f));
   return v;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A Helm post-renderer (`helm install --post-renderer`): reads the rendered manifests on stdin,
 // writes them back without the documents of the given kinds, and records what it removed so the
-// harness can report it (a workaround applied to a chart is a finding, never silent).
+// harness can report it (a correction applied to a chart is a failing check, never silent).
 //
 //   drop-kinds.ts --kind BackendTLSPolicy [--kind OTHER] [--record removed.jsonl]
 //

@@ -1,11 +1,12 @@
 // Evidence gathered before cleanup when a run fails: events, describe-like object dumps, pod and
 // init-container logs (current and previous), helm status and values, `kind export logs`. Every
 // file passes through the masking function; Secret objects are never dumped.
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
+import { maskFile } from '../mask-stream.ts';
 import { mask, maskDeep } from '../secrets.ts';
 import type { Kube } from './client.ts';
 import { helm, type HelmEnv } from './helm.ts';
@@ -101,7 +102,9 @@ export async function collectDiagnostics(o: DiagnoseOptions): Promise<string[]> 
     for (const release of o.releases ?? []) {
       await attempt(`helm-${release}`, async () => {
         await note(`helm-${release}-status.txt`, await helm(o.helmEnv!, ['status', release, '--namespace', o.namespace]));
-        await note(`helm-${release}-values.yaml`, await helm(o.helmEnv!, ['get', 'values', release, '--namespace', o.namespace, '--all']));
+        // As JSON, masked string by string: a secret is found whatever quoting YAML would give it.
+        const values: unknown = JSON.parse(await helm(o.helmEnv!, ['get', 'values', release, '--namespace', o.namespace, '--all', '--output', 'json']));
+        await note(`helm-${release}-values.yaml`, stringify(maskDeep(values)));
       });
     }
   }
@@ -139,14 +142,9 @@ export async function nodeLogFiles(dir: string): Promise<string[]> {
   return found;
 }
 
-/** Files other tools wrote (kind's node logs) are masked in place, like everything of ours. */
-async function maskTree(dir: string): Promise<void> {
+/** Files other tools wrote (kind's node logs) are masked in place, like everything of ours; streamed, whatever their size. */
+export async function maskTree(dir: string): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    const path = join(entry.parentPath, entry.name);
-    if ((await stat(path)).size > 64 * 1024 * 1024) continue;
-    const text = await readFile(path, 'utf8');
-    const masked = mask(text);
-    if (masked !== text) await writeFile(path, masked);
+    if (entry.isFile()) await maskFile(join(entry.parentPath, entry.name));
   }
 }

@@ -1,12 +1,13 @@
 // Preflight checks on the files and folders a run is given: each returns the problems it found
-// (empty when the input is fine) and changes nothing (the report folder's write probe is removed
-// again at once).
+// (empty when the input is fine) and change nothing (a values file's secrets are registered for
+// masking as it is read, in memory; the report folder's write probe is removed again at once).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, constants, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { UserError } from '../errors.ts';
+import { registerValuesSecrets } from '../values-secrets.ts';
 import { parseWaivers, type Waiver } from '../waivers-file.ts';
 import { type NamedFolder, type Problem, problemFrom, userProblem } from './problem.ts';
 
@@ -34,7 +35,12 @@ export async function valuesFileProblems(file: string, flag = '--values'): Promi
     ];
   }
   const root = doc.contents;
-  if (root === null || isMap(root)) return []; // an empty values file sets nothing, as for helm
+  if (root === null) return []; // an empty values file sets nothing, as for helm
+  if (isMap(root)) {
+    // The one read of the file before anything runs: its secrets are masked from here on.
+    registerValuesSecrets(doc.toJS());
+    return [];
+  }
   const what = isSeq(root) ? 'a list' : 'a single value';
   const line = root.range ? lines.linePos(root.range[0]).line : 1;
   return [

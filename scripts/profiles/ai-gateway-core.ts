@@ -30,7 +30,7 @@ function modelsValues(w: MockWiring, defaults: Record<string, unknown>): Record<
     models: {
       ...nulled(defaults['models']),
       [w.model]: {
-        // an integer: the chart's default renders 3e+06, which the CRD's int32 schema refuses
+        // the run's own limit, small enough to count (and an integer: see knownDefects)
         envoyRateLimit: { requests: LIMIT, unit: 'Minute' },
         backends: { 'mock-01': { ref: 'mock-01', priority: 0 }, 'mock-02': { ref: 'mock-02', priority: 1 } },
       },
@@ -54,31 +54,48 @@ export const aiGatewayCore: ChartProfile = {
   gateway: { name: GATEWAY, listenerPort: 80 },
   needs: ['envoy-ai-gateway'],
   providerKeySecret: { name: PROVIDER_SECRET, key: 'apiKey' },
+  // Wiring only: names, the client-facing certificate, the collector address, replicas, how the
+  // Service is exposed. What works around a defect is in `corrections`.
   values: (w) => ({
     // the chart's `namespace` wins over helm's -n, and models uses the release namespace: both the run's
     ...(w.namespace ? { namespace: w.namespace } : {}),
-    // cluster-scoped: one per run, so runs (and a kept failed run) never fight over it
+    // cluster-scoped: one per release, as any second install in a cluster must name its own
     ...(w.namespace ? { gatewayClass: { name: w.namespace } } : {}),
-    // tls.enabled=false still keeps the HTTPS listener and its certificate: listeners replaced
+    // the default terminates TLS for the chart author's domains with a Let's Encrypt issuer (cert-manager);
+    // the domains and certificate are the user's own, and here there are none: the run speaks plain HTTP
     tls: { enabled: false },
-    gateway: { name: GATEWAY, listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'Same' } } }] },
-    // its default points OTEL at a collector that does not exist here
+    gateway: { name: GATEWAY },
+    // the default sends traces to the chart author's collector (converse-collector.converse-otel:4318),
+    // an address each user replaces; there is no collector here
     gatewayConfig: { enabled: false },
     // two Envoy replicas: the rate limit is promised global (Redis), so it is checked across pods.
-    // LoadBalancer never gets an address on kind; the run goes through a tunnel anyway.
+    // A LoadBalancer Service never gets an address on kind; the run goes through a tunnel anyway.
     envoyProxy: { provider: { kubernetes: { envoyDeployment: { replicas: 2 }, envoyService: { type: 'ClusterIP' } } } },
-    // Envoy Gateway suppresses x-envoy-ratelimited unless the listener enables Envoy headers
-    clientTrafficPolicy: { headers: { enableEnvoyHeaders: true } },
   }),
   companions: [{ name: 'models', path: 'charts/models', chartName: 'models', version: '0.1.4', values: modelsValues }],
-  workarounds: [
+  corrections: [
     {
+      id: 'https-listener-without-tls',
+      defect:
+        'with tls.enabled: false the Gateway keeps its HTTPS listener, whose certificate Secret (converse-llm-tls) only tls.enabled creates',
+      // the chart's own HTTP listener, alone
+      values: {
+        paths: ['gateway.listeners'],
+        set: { gateway: { listeners: [{ name: 'http', protocol: 'HTTP', port: 80, allowedRoutes: { namespaces: { from: 'All' } } }] } },
+      },
+    },
+    {
+      id: 'envoy-ratelimit-header',
+      defect:
+        'the ClientTrafficPolicy leaves Envoy headers off (headers: {}), so Envoy Gateway strips x-envoy-ratelimited from the global rate limit’s 429s',
+      values: { paths: ['clientTrafficPolicy.headers.enableEnvoyHeaders'], set: { clientTrafficPolicy: { headers: { enableEnvoyHeaders: true } } } },
+    },
+    {
+      id: 'models-backend-tls-policy',
       chart: 'models',
       dropKinds: ['BackendTLSPolicy'],
       defect:
-        'the models chart renders a BackendTLSPolicy (validation: wellKnownCACertificates System) for every backend, with no ' +
-        'way to turn it off, so Envoy speaks TLS to a plain-HTTP backend and every completion fails with 503; no Kubernetes ' +
-        'status says so (only Envoy’s ssl.connection_error stats and access log)',
+        'the models chart renders a BackendTLSPolicy for every backend with no way to turn it off, so Envoy speaks TLS to a plain-HTTP backend and every completion fails with 503',
     },
   ],
   capabilities: {
@@ -97,4 +114,8 @@ export const aiGatewayCore: ChartProfile = {
     },
     netpol: { notApplicable: 'neither ai-gateway-core nor models ships a NetworkPolicy at 17c254d' },
   },
+  knownDefects: [
+    'models renders limits of 1,000,000 and more in exponent form (its default token limits become `requests: 1.5e+06`, `3e+06`), which the BackendTrafficPolicy CRD (int32) refuses: the default model list cannot be installed. The run replaces the model list (wiring) with one small integer limit, so it does not meet this.',
+    'No Kubernetes status shows the BackendTLSPolicy failure (BackendTLSPolicy, AIGatewayRoute and Backend all Accepted, the Gateway Programmed): only Envoy’s ssl.connection_error stats and access log (URX,UF, TLS_error WRONG_VERSION_NUMBER) say it.',
+  ],
 };

@@ -27,12 +27,10 @@ export const litellmProxy: ChartProfile = {
     replicaCount: w.cache ? 2 : 1,
     masterKey: { create: true, value: w.adminKey },
     saltKey: { create: true, value: w.saltKey ?? 'sk-salt-not-given' },
-    // Nothing serves the separate health port (a known defect below): the probes use the main port.
-    healthCheck: { separateApp: false },
+    // the route needs the Gateway API; on a cluster without it, any user turns it off
     httpRoute: { enabled: w.gatewayApi ?? false },
     ...(w.database ? { database: { host: w.database.host, port: w.database.port } } : {}),
-    // Plain Redis here (no Sentinel): the harness's Redis is one server.
-    ...(w.cache ? { cache: { enabled: true, sentinel: { enabled: false }, host: w.cache.host, port: w.cache.port } } : { cache: { enabled: false } }),
+    ...(w.cache ? { cache: { enabled: true, host: w.cache.host, port: w.cache.port } } : { cache: { enabled: false } }),
     litellm: {
       modelList: [
         {
@@ -40,10 +38,23 @@ export const litellmProxy: ChartProfile = {
           litellmParams: { model: `openai/${w.model}`, apiBase: `${w.mockUrl}/v1`, apiKey: w.providerKey },
         },
       ],
-      // no retries: a retried upstream 429 would be counted twice by the metrics suite
-      litellmSettings: { num_retries: 0 },
     },
   }),
+  corrections: [
+    {
+      // FINDINGS.md §2.9
+      id: 'separate-health-app',
+      defect:
+        "with healthCheck.separateApp (the default) the probes call port 8001, but the Deployment's command bypasses the image entrypoint that starts the health app there, so the pods never become ready",
+      values: { paths: ['healthCheck.separateApp'], set: { healthCheck: { separateApp: false } } },
+    },
+    {
+      id: 'router-redis-at-sentinel',
+      defect:
+        'with cache.sentinel.enabled (the default) router_settings.redis_host/port name the Sentinel (valkey:26379), not a Redis server, so the router cannot share its state',
+      values: { paths: ['cache.sentinel.enabled'], set: { cache: { sentinel: { enabled: false } } } },
+    },
+  ],
   app: {
     valuesPath: 'image',
     standIn: {
@@ -81,9 +92,7 @@ export const litellmProxy: ChartProfile = {
   },
   knownDefects: [
     'Defaults set general_settings.allow_requests_on_db_unavailable: true: while the database is unreachable LiteLLM accepts any bearer value as a key (seen with LiteLLM 1.81.16; fixtures/local/FINDINGS.md §2.6).',
-    "The Deployment's command: bypasses the image entrypoint that starts the separate health app, so with healthCheck.separateApp (the default, port 8001) nothing listens there and the pods never become ready (FINDINGS.md §2.9); the harness sets healthCheck.separateApp: false.",
     'NOTES.txt names metrics (`litellm_total_requests` ...) that LiteLLM does not export; the real names are litellm_proxy_*_metric_total.',
-    'With cache.sentinel.enabled (the default) router_settings.redis_host/port point at the Sentinel (port 26379), not at a Redis server.',
     'Readiness never reports the database going away: with the default allow_requests_on_db_unavailable: true LiteLLM swallows the failed DB health check and keeps answering /health/readiness 200 {"db":"connected"} (seen on kind, LiteLLM 1.80.15, Postgres scaled to 0 for 150 s; with false it answers 503 within the 2-minute DB health cache).',
     'A deleted key keeps working for about 60 s: each of the 4 uvicorn workers (and each replica) caches a validated key in memory and /key/delete clears only its own (seen on kind, LiteLLM 1.80.15: after POST /key/delete → 200, requests with the key alternated 200/401 until 58 s, 401 from 61 s on; with both replicas having used the key first, limited or not, a replica accepted every one of 50 requests in the 15 s after the delete).',
     'LiteLLM 1.80.15 (the appVersion, as published on PyPI) counts every proxied request twice in litellm_proxy_total_requests_metric_total and litellm_proxy_failed_requests_metric_total (one request → +2; seen on kind and in docker with 1 worker and no cache; 1.81.16 counts once).',

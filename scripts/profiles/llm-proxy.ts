@@ -19,9 +19,12 @@ export const llmProxy: ChartProfile = {
   values: (w) => ({
     replicaCount: w.databaseUrl ? 2 : 1,
     // OPENAI_API_URL is scheme+host: llm-proxy keeps the request path, so the mock serves /v1/...
-    env: { OPENAI_API_URL: w.mockUrl, ENABLE_METRICS: 'true', LLM_PROXY_EVENT_BUS: 'in-memory', ...(w.databaseUrl ? { DB_DRIVER: 'postgres' } : {}) },
+    // (helm merges the env map: the chart's ENABLE_METRICS "true" and in-memory event bus stay)
+    env: { OPENAI_API_URL: w.mockUrl, ...(w.databaseUrl ? { DB_DRIVER: 'postgres' } : {}) },
     secrets: { create: true, data: { managementToken: w.adminKey, ...(w.databaseUrl ? { databaseUrl: w.databaseUrl } : {}) } },
   }),
+  // its defaults need no correction: every value above is wiring
+  corrections: [],
   app: {
     valuesPath: 'image',
     // The stand-in is llm-proxy itself, built here from its Go module with the postgres tag as

@@ -1,6 +1,27 @@
-import { stringify } from 'yaml';
-import { liteLLMConfig } from './litellm-config.ts';
-import type { ChartProfile } from './types.ts';
+import type { ChartProfile, MockWiring } from './types.ts';
+
+/**
+ * The wiring inside config.gateway (a YAML document the chart takes as a string; the profile's
+ * `embeddedYaml` merges it into the chart's own): the model list at the mock, and the Redis the
+ * replicas share. Everything else in the chart's default config stays in force.
+ */
+function gatewayConfig(w: MockWiring): Record<string, unknown> {
+  return {
+    // both keys come from the release Secret's env, never from the ConfigMap
+    model_list: [{ model_name: w.model, litellm_params: { model: `openai/${w.model}`, api_base: `${w.mockUrl}/v1`, api_key: 'os.environ/OPENAI_API_KEY' } }],
+    ...(w.cache
+      ? {
+          // the router's state and, through the Redis cache, the usage the per-key limiter shares across
+          // workers and replicas; mode default_off: no answer is served from the cache unless asked
+          router_settings: { redis_host: w.cache.host, redis_port: String(w.cache.port), redis_password: 'os.environ/REDIS_PASSWORD' },
+          litellm_settings: {
+            cache: true,
+            cache_params: { type: 'redis', host: w.cache.host, port: w.cache.port, password: 'os.environ/REDIS_PASSWORD', mode: 'default_off' },
+          },
+        }
+      : {}),
+  };
+}
 
 export const routeiq: ChartProfile = {
   name: 'routeiq',
@@ -31,11 +52,33 @@ export const routeiq: ChartProfile = {
         ...(w.cache ? { REDIS_PASSWORD: w.cache.password } : {}),
       },
     },
-    // The chart's default says `env/LITELLM_MASTER_KEY`, which LiteLLM does not resolve (a known
-    // defect); the harness sets the working reference so keys can be tested at all.
-    config: { gateway: stringify(liteLLMConfig({ mockUrl: w.mockUrl, model: w.model, ...(w.cache ? { redis: { host: w.cache.host, port: w.cache.port } } : {}) })) },
+    config: { gateway: gatewayConfig(w) },
+    // the provider is at a cluster-internal address, which the chart's SSRF guard refuses unless told;
+    // Postgres gets LiteLLM's schema from the chart's migrations
     gateway: { ssrf: { allowPrivateIps: true }, ...(w.databaseUrl ? { database: { runMigrations: true } } : {}) },
   }),
+  embeddedYaml: ['config.gateway'],
+  corrections: [
+    {
+      // the chart's README documents the Secret's LITELLM_MASTER_KEY as the master key; the project's
+      // own config/config.yaml says `os.environ/LITELLM_MASTER_KEY`, LiteLLM's form
+      id: 'master-key-reference',
+      defect:
+        'config.gateway names the master key `env/LITELLM_MASTER_KEY`, which LiteLLM does not resolve (only `os.environ/`), so the master key is that literal string and the real key is refused',
+      values: {
+        paths: ['config.gateway.general_settings.master_key'],
+        set: { config: { gateway: { general_settings: { master_key: 'os.environ/LITELLM_MASTER_KEY' } } } },
+      },
+    },
+    {
+      id: 'prometheus-callback',
+      defect: 'config.gateway has no prometheus callback (litellm_settings.callbacks), so /metrics exports none of LiteLLM’s metrics',
+      values: {
+        paths: ['config.gateway.litellm_settings.callbacks'],
+        set: { config: { gateway: { litellm_settings: { callbacks: ['prometheus'] } } } },
+      },
+    },
+  ],
   app: {
     valuesPath: 'image',
     // Plain LiteLLM has the proxy's API but none of RouteIQ's /_health/* endpoints: the probes
@@ -119,8 +162,6 @@ export const routeiq: ChartProfile = {
     'LiteLLM sends no x-ratelimit-*-remaining-requests / -limit-requests headers on streamed completions of a key with rpm_limit (non-streamed ones carry them; seen with 1.81.3 on the stand-in on kind and 1.81.16 on --target local).',
     "LiteLLM 1.81.16 (--target local) answers POST /key/delete with 500 `Could not find field at 'createManyLiteLLM_DeletedVerificationToken.data.agent_id'`: keys cannot be deleted (1.81.3 on kind deletes them).",
     'With two replicas a deleted key keeps working on the replica that did not serve the delete: LiteLLM caches a validated key in each process\'s memory (about 60 s) and /key/delete clears only its own (seen on the stand-in on kind, LiteLLM 1.81.3: both replicas used the key, then after POST /key/delete → 200 one pod refused all 49 requests in the 15 s after it, the other accepted all 49; limited keys alike).',
-    "config.gateway defaults to `master_key: env/LITELLM_MASTER_KEY`; LiteLLM resolves only `os.environ/`, so on the chart's defaults the master key is that literal string and admin calls with the real key are refused.",
-    'litellm_settings.callbacks has no "prometheus" by default: /metrics is empty until it is added.',
     'networkPolicy.enabled without an ingress selector renders `ingress: [{from: [{}]}]`, which the API server rejects ("spec.ingress[0].from[0]: Required value: must specify a peer"): the release fails to install. Seen with the harness on kind v1.34.',
   ],
 };

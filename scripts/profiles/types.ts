@@ -183,21 +183,34 @@ export interface CompanionChart {
   /** Chart.yaml name and version at the pinned commit (a mirror copy must match). */
   chartName: string;
   version: string;
-  /** Values; `defaults` is the chart's own values.yaml, so a profile can null what helm would merge in. */
+  /** Wiring values; `defaults` is the chart's own values.yaml, so a profile can null what helm would merge in. */
   values(wiring: MockWiring, defaults: Record<string, unknown>): Record<string, unknown>;
 }
 
 /**
- * A defect in a chart the harness works around, only because the profile declares it: the
- * documents of `dropKinds` are removed from `chart`'s rendering by a Helm post-renderer
- * (scripts/helm/drop-kinds.ts), and the report names every object removed.
+ * A chart default the profile has to change for reasons other than wiring, with the defect it works
+ * around. Wiring is what any user sets to point the chart at a provider and at secrets (URLs, keys,
+ * the model list, replicas, database and cache addresses, the NetworkPolicy selector the chart asks
+ * for); everything else that changes a chart default is a correction. A correction is applied so the
+ * other behaviours can still be tested, and the defect itself becomes a failing check
+ * `chart.as-shipped.<id>` with its evidence (scripts/corrections.ts). `--no-corrections` runs the
+ * chart exactly as shipped.
  */
-export interface Workaround {
-  /** The release it applies to (the main chart's profile name or a companion's name). */
-  chart: string;
-  dropKinds: string[];
-  /** The defect, as the report states it. */
+export interface Correction {
+  /** kebab-case; the check id is `chart.as-shipped.<id>`, what a waiver names. */
+  id: string;
+  /** The defect, in one line, as the report states it ("chart as shipped: <defect>"). */
   defect: string;
+  /** The companion release it applies to; absent: the main chart. */
+  chart?: string;
+  /** Kinds a Helm post-renderer removes from the release's rendering (scripts/helm/drop-kinds.ts). */
+  dropKinds?: string[];
+  /**
+   * A values layer applied after the wiring, and the dotted value paths it changes (the report shows
+   * the chart's default at each beside the corrected value). A path may go on into a YAML document
+   * the chart takes as a string (the profile's `embeddedYaml`), e.g. `config.gateway.general_settings.master_key`.
+   */
+  values?: { paths: string[]; set: Record<string, unknown> };
 }
 
 /** The Gateway a Gateway-API chart creates; its Envoy Service (made by the controller) is the way in. */
@@ -224,7 +237,14 @@ export interface ChartProfile {
   needs: ('postgres' | 'redis' | 'gateway-api-crds' | 'envoy-gateway' | 'cnpg-operator' | 'envoy-ai-gateway')[];
   /** Charts installed after this one into the run namespace. */
   companions?: CompanionChart[];
-  workarounds?: Workaround[];
+  /** Chart defaults changed to work around a defect, each a failing `chart.as-shipped.<id>` check when applied. */
+  corrections: Correction[];
+  /**
+   * Value paths the chart takes as a YAML document in a string (routeiq's `config.gateway`): layers
+   * may give a map there, merged into the chart's own document, so its defaults stay in force
+   * except where wiring or a correction changes them.
+   */
+  embeddedYaml?: string[];
   /** The chart reads the upstream provider key from a Secret the harness creates in the run namespace. */
   providerKeySecret?: { name: string; key: string };
   /** Set for charts that create a Gateway: the run reaches the Gateway's Envoy Service instead of `service`. */
@@ -243,7 +263,10 @@ export interface ChartProfile {
   dependencySecrets?: DependencySecrets;
   /** The LiteLLM release the stand-in image runs (one image per version), and why that one. */
   litellmVersion?: { version: string; why: string };
-  /** Helm values that wire the chart to the mock provider and the admin credential. */
+  /**
+   * Helm values that wire the chart to the mock provider and the admin credential: wiring only (see
+   * Correction); what works around a defect goes in `corrections`.
+   */
   values(wiring: MockWiring): Record<string, unknown>;
   /** The chart's app image and its local stand-in; absent when the chart runs no app image of its own. */
   app?: AppImage;

@@ -20,17 +20,19 @@ import { createRunNamespace, pruneKeptNamespaces } from '../cluster/namespace.ts
 import { capacityOf } from '../cluster/run-namespaces.ts';
 import { probeRegistry, registryOf } from '../cluster/registry.ts';
 import { openTunnels } from '../cluster/tunnels.ts';
-import { effectiveValues, type Values } from '../cluster/values.ts';
+import { chartDefaults, effectiveValues, type Values } from '../cluster/values.ts';
+import { correctionsFor, describeCorrections, installWithCorrections, releaseValues } from '../corrections.ts';
 import { type ImageName, listImages } from '../images/index.ts';
 import { type Kube, kube, kubeconfigPath } from '../kube/client.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
-import { type HelmEnv, helmInstall, helmVersion } from '../kube/helm.ts';
+import { type HelmEnv, helmInstall, helmVersion, type InstallOptions } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
 import { Tunnel } from '../kube/tunnel.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunPlan } from '../plan.ts';
 import type { ChartProfile, MockWiring } from '../profiles/types.ts';
 import { isNotApplicable } from '../profiles/types.ts';
+import type { CheckResult } from '../report/model.ts';
 import type { RunContext } from '../run-context.ts';
 import { EnvironmentError } from '../errors.ts';
 import { newSecret } from '../secrets.ts';
@@ -60,6 +62,10 @@ export class ClusterProvisioner implements Provisioner {
   private gatewayPods: PodSnapshot[] = [];
   private tunnels: Tunnel[] = [];
   private aigw: AiGatewayRun | undefined;
+  /** The main chart's values.yaml: the corrections' evidence and embedded documents start from it. */
+  private defaults: Values = {};
+  /** One per correction applied to the main chart (the AI Gateway run keeps its own). */
+  private readonly checks: CheckResult[] = [];
   readonly fingerprint: Record<string, string> = {};
   provenance: Provenance | undefined;
   /** Prisma's engines as given to this run (checked once): which LiteLLM image variant to build. */
@@ -78,6 +84,8 @@ export class ClusterProvisioner implements Provisioner {
     const fingerprint = this.fingerprint;
     // The chart first: a chart that cannot be had fails in seconds, before a cluster is made.
     let chart = await ctx.phase('resolve chart source', () => resolveChart({ profile, chartDir: plan.chartDir, mirror: plan.chartMirror, ctx }));
+    this.defaults = await chartDefaults(chart.path);
+    fingerprint['corrections'] = describeCorrections(profile, plan.corrections);
 
     let kubeconfig: string;
     let context: string | undefined;
@@ -171,7 +179,18 @@ export class ClusterProvisioner implements Provisioner {
 
     const release = profile.name;
     this.release = release;
-    await ctx.phase(`helm install ${release}`, () => this.helmInstallWatched(helmEnv, k, namespace, { release, chart: chart.path, values }));
+    const applied = plan.corrections ? correctionsFor(profile, release) : [];
+    const checks = await installWithCorrections({
+      release,
+      applied,
+      defaults: this.defaults,
+      namespace,
+      install: (postRenderer) =>
+        ctx.phase(`helm install ${release}${postRenderer ? ' (with the post-renderer of its corrections)' : ''}`, () =>
+          this.helmInstallWatched(helmEnv, k, namespace, { release, chart: chart.path, values, ...(postRenderer ? { postRenderer } : {}) }),
+        ),
+    });
+    this.checks.push(...checks);
     await ctx.phase(`wait for ${release} to be ready`, () =>
       this.watched(k, namespace, (signal) =>
         waitForWorkloads(k, namespace, { labelSelector: `app.kubernetes.io/instance=${release}`, timeoutMs: READY_TIMEOUT_MS, what: `release ${release}`, signal, onProgress: (l) => ctx.log.info(l) }),
@@ -252,7 +271,8 @@ export class ClusterProvisioner implements Provisioner {
       values: o.values,
       images: stackImages(o.images),
       ...(plan.valuesFile ? { valuesFile: plan.valuesFile } : {}),
-      workarounds: plan.workarounds,
+      corrections: plan.corrections,
+      defaults: this.defaults,
       releases: this.releases,
       // kept with the namespace for inspection, gone with the cluster anyway
       cleanUp: () => !keep(plan.keep, ctx.end) && !(this.kind?.deletedAfter(ctx.end) ?? false),
@@ -290,12 +310,15 @@ export class ClusterProvisioner implements Provisioner {
     };
   }
 
-  /** The profile's values for this wiring, then NetworkPolicy values when the netpol suite runs. */
+  /**
+   * The profile's wiring for this wiring, NetworkPolicy values when the netpol suite runs, then the
+   * profile's corrections unless the run is --no-corrections.
+   */
   private valueLayers(wiring: MockWiring): Values[] {
     const { profile, suites } = this.plan;
     const layers: Values[] = [profile.values(wiring)];
     if (!isNotApplicable(profile.capabilities.netpol) && suites.includes('netpol')) layers.push(profile.capabilities.netpol.enableValues);
-    return layers;
+    return releaseValues({ profile, release: profile.name, wiring: layers, defaults: this.defaults, corrections: this.plan.corrections }).layers;
   }
 
   private async chooseAppImage(chart: ResolvedChart, values: Values): Promise<AppImageChoice | undefined> {
@@ -410,7 +433,12 @@ export class ClusterProvisioner implements Provisioner {
   }
 
   /** helm install, with hooks (a pre-install Job) watched like workloads: a stuck hook is named, never "timed out". */
-  private async helmInstallWatched(env: HelmEnv, k: Kube, namespace: string, o: { release: string; chart: string; values: Values[] }): Promise<void> {
+  private async helmInstallWatched(
+    env: HelmEnv,
+    k: Kube,
+    namespace: string,
+    o: { release: string; chart: string; values: Values[]; postRenderer?: InstallOptions['postRenderer'] },
+  ): Promise<void> {
     this.releases.push(o.release);
     const { plan } = this;
     await this.watched(k, namespace, (signal) =>
@@ -419,8 +447,11 @@ export class ClusterProvisioner implements Provisioner {
   }
 
   async chartFindings(o: { failed: boolean }): Promise<string[]> {
-    if (!this.aigw) return [];
-    return [...this.aigw.findings, ...(o.failed ? await this.aigw.explain() : [])];
+    return this.aigw && o.failed ? this.aigw.explain() : [];
+  }
+
+  chartChecks(): CheckResult[] {
+    return [...this.checks, ...(this.aigw?.chartChecks ?? [])];
   }
 
   async changes(): Promise<string[]> {

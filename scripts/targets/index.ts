@@ -2,6 +2,7 @@
 // say what changed under the run or gather diagnostics about it: no module-level state, so two
 // runs in one process cannot see each other.
 import type { RunPlan } from '../plan.ts';
+import type { CheckResult } from '../report/model.ts';
 import type { RunContext } from '../run-context.ts';
 import { checkTools, type ToolName } from '../tools.ts';
 import { ClusterProvisioner } from './cluster.ts';
@@ -28,8 +29,10 @@ export interface Provisioner {
   changes(): Promise<string[]>;
   /** Gathers evidence into dir before cleanup (also after a half-way failure); returns what it wrote. */
   diagnose(dir: string): Promise<Diagnosis | undefined>;
-  /** Chart defects the run met: workarounds applied, and (after a failure) what the evidence names. */
+  /** After a failure: the chart defects its evidence names (e.g. Envoy's TLS errors). */
   chartFindings?(o: { failed: boolean }): Promise<string[]>;
+  /** The chart as shipped: one `chart.as-shipped.<id>` check per correction the run applied (scripts/corrections.ts). */
+  chartChecks?(): CheckResult[];
 }
 
 export function provisioner(plan: RunPlan, ctx: RunContext): Provisioner {

@@ -1,6 +1,6 @@
 // The local target: the mock provider and the chart's own gateway software as processes on
 // loopback. Every process is stopped by the cleanup stack, on success, failure and Ctrl-C.
-import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMock } from '../../mock/server.ts';
@@ -14,7 +14,8 @@ import { EnvironmentError } from '../errors.ts';
 import { startPostgres } from '../local/postgres.ts';
 import type { RunPlan } from '../plan.ts';
 import type { RunContext } from '../run-context.ts';
-import { mask, newSecret } from '../secrets.ts';
+import { maskFile } from '../mask-stream.ts';
+import { newSecret } from '../secrets.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
 import type { Provenance, ProvisionedTarget, Target } from './types.ts';
@@ -63,7 +64,7 @@ export class LocalProvisioner implements Provisioner {
     if (!this.logDir) return undefined;
     await mkdir(dir, { recursive: true });
     const files = await readdir(this.logDir).catch(() => [] as string[]);
-    for (const f of files) await writeFile(join(dir, f), mask(await readFile(join(this.logDir, f), 'utf8')));
+    for (const f of files) await maskFile(join(this.logDir, f), join(dir, f));
     await writeFile(join(dir, 'INDEX.txt'), files.join('\n') + '\n');
     return { path: 'diagnostics/' };
   }
@@ -126,7 +127,7 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
         providerKey,
         model: plan.model,
         chart: profile.name === 'routeiq' ? 'routeiq' : 'litellm-proxy',
-        // routeiq's chart has no prometheus callback by default; the profile's values add it.
+        // routeiq's chart has no prometheus callback by default; its profile's correction adds it.
         prometheus: true,
         ...(databaseUrl && engines.ok ? { databaseUrl, prismaEnv: engines.engines.env } : {}),
         workDir: join(work, 'litellm'),

@@ -1,6 +1,7 @@
 // Plain HTTP for the suites: undici, no retries (a retry would hide a 429 or a flaky gateway).
 // A request that gets no complete answer fails with what happened to it, named by method and path.
 import { request } from 'undici';
+import { mask } from '../../scripts/secrets.ts';
 
 /** The words for a connection that closed under a request: the gateway (or a tunnel) gave up on it. */
 export const CONNECTION_CLOSED = 'the connection closed before a complete answer';
@@ -45,7 +46,9 @@ export async function orNoAnswer<T>(what: string, call: () => Promise<T>): Promi
 export interface HttpResult {
   status: number;
   headers: Record<string, string>;
+  /** The body, masked: messages quote slices of it, and a slice could cut a secret in two. */
   text: string;
+  /** Parsed from the body as it came (a created key must be usable). */
   json: unknown;
 }
 
@@ -75,7 +78,7 @@ export async function http(
   }
   const flat: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) flat[k] = Array.isArray(v) ? v.join(', ') : String(v ?? '');
-  return { status: res.statusCode, headers: flat, text, json };
+  return { status: res.statusCode, headers: flat, text: mask(text), json };
 }
 
 /** Reads a dot path ("checks.db") out of a JSON value. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { NOT_GIVEN, PRISMA_ENGINES_ENV } from '../../scripts/prisma-engines.ts';
+import { litellmProxy } from '../../scripts/profiles/litellm-proxy.ts';
 import type { CheckResult, RunReport } from '../../scripts/report/model.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
@@ -62,6 +63,8 @@ describe.skipIf(!haveEngines)('litellm-proxy (our chart of its values contract) 
     // the per-key limit, shared through Redis by two replicas x four workers: exactly `limit` pass
     for (const id of ['ratelimit.burst-answered', 'ratelimit.burst-exact', 'ratelimit.429-shape', 'ratelimit.shared-across-replicas']) expect(check(r, id).verdict, id).toBe('pass');
     expect(failing(r)).toEqual([
+      // the chart as shipped: the profile's corrections, each a failing check with its evidence
+      ...litellmProxy.corrections.map((c) => `chart.as-shipped.${c.id}`).sort(),
       'keys.revoked-limited-refused',
       'keys.revoked-refused',
       'metrics.documented-names',
@@ -100,7 +103,9 @@ describe.skipIf(!haveEngines || !haveMirror)('routeiq (the real chart from the m
   });
 
   test('without engines: keys and ratelimit end as environment with the reason, no database is installed, and the run is INCOMPLETE (exit 4)', async () => {
-    const { code, out, report } = await e2e(['--chart', 'routeiq', '--suites', 'keys,ratelimit'], { [PRISMA_ENGINES_ENV]: '' });
+    // --no-corrections: the chart as shipped, so no chart.as-shipped check fails the run; only the
+    // environment stands between it and a verdict
+    const { code, out, report } = await e2e(['--chart', 'routeiq', '--suites', 'keys,ratelimit', '--no-corrections'], { [PRISMA_ENGINES_ENV]: '' });
     expect(code, out.slice(-3000)).toBe(4);
     expect(out).toMatch(/^INCOMPLETE — 0 of 2 behaviours verified, 2 blocked by the environment; not proven: blocked by the environment: keys, ratelimit;/m);
     expect(report!.suites.map((s) => [s.suite, s.verdict, s.reason])).toEqual([
