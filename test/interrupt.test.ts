@@ -4,27 +4,8 @@ import { execa } from 'execa';
 import { expect, test } from 'vitest';
 import { isInstalled } from '../scripts/local/paths.ts';
 import { pidAlive } from '../scripts/local/process.ts';
+import { descendants } from './cluster/live-run.ts';
 import { requireInCI } from './prerequisite.ts';
-
-/** Every descendant pid of a process, from /proc (ps would miss nothing, but this needs no parsing of columns). */
-async function descendants(pid: number): Promise<number[]> {
-  const r = await execa('ps', ['-e', '-o', 'pid=,ppid='], { reject: false });
-  const pairs = r.stdout
-    .trim()
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number]);
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, parent] of pairs) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 const installed = requireInCI('llm-proxy (local install)', isInstalled('llm-proxy'), 'run scripts/setup-local.sh');
 
