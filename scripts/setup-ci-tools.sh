@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Installs the two tools the project's own tests need beyond `npm ci`:
+# Installs the tools the project's own tests need beyond `npm ci`:
 #   - actionlint  (Go module github.com/rhysd/actionlint, pinned)  -> $CACHE/bin/actionlint
 #     test/workflows.test.ts lints every file in .github/workflows/ with it.
+#   - registry    (the CNCF distribution registry, Go module github.com/distribution/distribution/v3,
+#     pinned)  -> $CACHE/bin/registry
+#     The online-path tests run it on loopback in place of Docker Hub and ghcr.io.
 #   - Chromium    (Debian package `chromium`)                      -> /usr/bin/chromium
 #     test/html-report.test.ts renders the HTML report headless, screenshots it and reads its DOM.
 #
@@ -13,11 +16,12 @@
 # Env: ACTIONLINT_VERSION (pin below), GATEWAY_SMOKE_CHROMIUM (a Chromium/Chrome binary to use
 # instead of /usr/bin/chromium, e.g. the one preinstalled on a GitHub runner), FORCE=1 reinstalls.
 #
-# Usage: bash scripts/setup-ci-tools.sh [actionlint] [chromium]    (default: both)
+# Usage: bash scripts/setup-ci-tools.sh [actionlint] [registry] [chromium]    (default: all three)
 set -euo pipefail
 
 # ---- pinned versions (the only place they are set) -------------------------------------
 ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-v1.7.12}"   # newest v1.7.x the Go module proxy serves
+REGISTRY_VERSION="${REGISTRY_VERSION:-v3.0.0}"       # github.com/distribution/distribution/v3
 CHROMIUM_PACKAGE="chromium"                           # Debian's; the version is the distribution's
 
 CACHE="${GATEWAY_SMOKE_CACHE:-$HOME/.cache/gateway-smoke}"
@@ -56,6 +60,37 @@ setup_actionlint() {
     exit 1
   fi
   log "done  actionlint $have in $(( $(date +%s) - t0 ))s"
+}
+
+# ---- registry -----------------------------------------------------------------------------
+# Built through a throwaway wrapper module: the Go module proxy here refuses version lists for some
+# modules, and `go get MODULE@VERSION` in a module of our own needs none. The version is recorded
+# beside the binary (the registry prints only what its build flags set).
+setup_registry() {
+  local stamp="$BIN/registry.version" t0 tmp
+  if [[ -z "${FORCE:-}" && -x "$BIN/registry" && "$(cat "$stamp" 2>/dev/null)" == "$REGISTRY_VERSION" ]]; then
+    log "skip  registry $REGISTRY_VERSION (installed: $BIN/registry)"
+    return 0
+  fi
+  if ! command -v go >/dev/null; then
+    log "MISSING registry: Go is not on PATH. Install Go 1.24+ and re-run."
+    missing+=(registry)
+    return 0
+  fi
+  log "start registry $REGISTRY_VERSION (go build from the Go module proxy, $(go env GOVERSION)) -> $BIN"
+  t0=$(date +%s)
+  mkdir -p "$BIN" "$LOGS"
+  tmp=$(mktemp -d)
+  (
+    cd "$tmp"
+    export GOTOOLCHAIN="${GOTOOLCHAIN:-local}" GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false" CGO_ENABLED=0
+    go mod init gateway-smoke/registry-build >/dev/null 2>&1
+    go get "github.com/distribution/distribution/v3@$REGISTRY_VERSION"
+    go build -o "$BIN/registry" github.com/distribution/distribution/v3/cmd/registry
+  ) >"$LOGS/registry.log" 2>&1 || { rm -rf "$tmp"; tail -n 20 "$LOGS/registry.log" >&2; log "FAILED registry: see $LOGS/registry.log"; exit 1; }
+  rm -rf "$tmp"
+  echo "$REGISTRY_VERSION" >"$stamp"
+  log "done  registry $REGISTRY_VERSION in $(( $(date +%s) - t0 ))s"
 }
 
 # ---- chromium -----------------------------------------------------------------------------
@@ -105,17 +140,18 @@ setup_chromium() {
 }
 
 # ---- main ---------------------------------------------------------------------------------------
-want=("$@"); [[ ${#want[@]} -gt 0 ]] || want=(actionlint chromium)
+want=("$@"); [[ ${#want[@]} -gt 0 ]] || want=(actionlint registry chromium)
 log "cache: $CACHE"
 for c in "${want[@]}"; do
   case "$c" in
     actionlint) setup_actionlint ;;
+    registry)   setup_registry ;;
     chromium)   setup_chromium ;;
-    *) log "ERROR: unknown component '$c' (actionlint, chromium)"; exit 2 ;;
+    *) log "ERROR: unknown component '$c' (actionlint, registry, chromium)"; exit 2 ;;
   esac
 done
 if [[ ${#missing[@]} -gt 0 ]]; then
   log "not ready after $(( $(date +%s) - T_START ))s: missing ${missing[*]} (see above)"
   exit 1
 fi
-log "all done in $(( $(date +%s) - T_START ))s: actionlint=$BIN/actionlint chromium=$CHROMIUM"
+log "all done in $(( $(date +%s) - T_START ))s: actionlint=$BIN/actionlint registry=$BIN/registry chromium=$CHROMIUM"
