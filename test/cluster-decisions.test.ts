@@ -5,6 +5,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, test } from 'vitest';
 import { chartImageRef, decideAppImage } from '../scripts/cluster/app-image.ts';
+import type { ManifestOutcome } from '../scripts/cluster/manifest.ts';
+import { UserError } from '../scripts/errors.ts';
 import { dependencyEnabled } from '../scripts/cluster/chart-source.ts';
 import { chooseClusterKit, KINDEST_NODE_IMAGE } from '../scripts/cluster/cluster-kit.ts';
 import { probeRegistry, registryOf } from '../scripts/cluster/registry.ts';
@@ -50,18 +52,57 @@ describe('app image', () => {
     expect(registryOf('localhost:5000/x:1')).toBe('localhost:5000');
   });
 
-  test('auto picks the local stand-in only when the image cannot be pulled, and says why', () => {
-    const local = decideAppImage('auto', { ...facts, registry: unreachable });
-    expect(local.use).toBe('local');
-    expect(local.why).toBe(`the chart's image ${facts.chartImage} cannot be pulled here: ghcr.io is unreachable (${unreachable.detail})`);
-    expect(decideAppImage('auto', { ...facts, registry: reachable }).use).toBe('chart');
-    expect(decideAppImage('auto', { ...facts, onEveryNode: true, registry: unreachable })).toMatchObject({ use: 'chart', why: `${facts.chartImage} is already on every node` });
+  const present: ManifestOutcome = { kind: 'present', digest: `sha256:${'a'.repeat(64)}`, detail: 'HEAD https://ghcr.io/v2/x/manifests/1 answered HTTP 200' };
+  const unknown: ManifestOutcome = { kind: 'manifest unknown', detail: 'HEAD https://ghcr.io/v2/x/manifests/1 answered HTTP 404' };
+  const unauthorized: ManifestOutcome = { kind: 'unauthorized', detail: 'HEAD https://ghcr.io/v2/x/manifests/1 answered HTTP 403' };
+  const offline: ManifestOutcome = { kind: 'registry unreachable', code: 'ENOTFOUND', detail: 'HEAD https://ghcr.io/v2/x/manifests/1 failed: ENOTFOUND' };
+
+  test("auto runs the chart's image only when it is on every node or its manifest is present", () => {
+    expect(decideAppImage('auto', { ...facts, manifest: present })).toEqual({ use: 'chart', chartImage: facts.chartImage, why: `its manifest is present (${present.detail})` });
+    expect(decideAppImage('auto', { ...facts, onEveryNode: true, manifest: undefined })).toMatchObject({ use: 'chart', why: `${facts.chartImage} is already on every node` });
   });
 
-  test('chart and local are obeyed; local without a stand-in is a user error', () => {
-    expect(decideAppImage('chart', { ...facts, registry: unreachable }).use).toBe('chart');
-    expect(decideAppImage('local', { ...facts, registry: reachable }).use).toBe('local');
-    expect(() => decideAppImage('local', { ...facts, hasStandIn: false, registry: reachable })).toThrow(/has no local stand-in/);
+  test('auto runs the stand-in otherwise, naming the outcome (the text the report carries)', () => {
+    for (const m of [unknown, unauthorized, offline]) {
+      const choice = decideAppImage('auto', { ...facts, manifest: m });
+      expect(choice.use).toBe('local');
+      expect(choice.why).toBe(`${m.kind} for ${facts.chartImage} (${m.detail})`);
+    }
+    // without a stand-in the chart's image is tried anyway, and the reason stays in the record
+    expect(decideAppImage('auto', { ...facts, hasStandIn: false, manifest: unknown })).toEqual({
+      use: 'chart',
+      chartImage: facts.chartImage,
+      why: `manifest unknown for ${facts.chartImage} (${unknown.detail}), and the chart has no stand-in`,
+    });
+  });
+
+  test('--images chart fails at once when the manifest is unknown or unauthorized, naming the image and what to do', () => {
+    for (const m of [unknown, unauthorized]) {
+      let err: unknown;
+      try {
+        decideAppImage('chart', { ...facts, manifest: m });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UserError);
+      const e = err as UserError;
+      expect(e.exitCode).toBe(2);
+      expect(e.message).not.toContain('\n');
+      expect(e.message).toContain(`${facts.chartImage} cannot be pulled: ${m.kind}`);
+      expect(e.message).toMatch(/--images auto or --images local .* push/);
+    }
+    expect(() => decideAppImage('chart', { ...facts, hasStandIn: false, manifest: unknown })).toThrow(/: manifest unknown .*\. Push /);
+  });
+
+  test('--images chart goes on when the image is on every node, present, or the registry is unreachable from here', () => {
+    expect(decideAppImage('chart', { ...facts, onEveryNode: true, manifest: undefined })).toMatchObject({ use: 'chart', why: `--images chart; ${facts.chartImage} is already on every node` });
+    expect(decideAppImage('chart', { ...facts, manifest: present }).why).toBe(`--images chart; its manifest is present (${present.detail})`);
+    expect(decideAppImage('chart', { ...facts, manifest: offline })).toMatchObject({ use: 'chart', why: `--images chart; going on although registry unreachable for ${facts.chartImage} (${offline.detail})` });
+  });
+
+  test('local is obeyed without asking; local without a stand-in is a user error', () => {
+    expect(decideAppImage('local', { ...facts, manifest: undefined })).toEqual({ use: 'local', chartImage: facts.chartImage, why: '--images local' });
+    expect(() => decideAppImage('local', { ...facts, hasStandIn: false, manifest: present })).toThrow(/has no local stand-in/);
   });
 });
 

@@ -1,8 +1,9 @@
 // Which image runs the chart's app: the chart's own (the user's release, what a gate must test) or
-// the stand-in built here. `auto` picks the stand-in only when the chart's image cannot be had.
-import { UserError } from '../errors.ts';
+// the stand-in built here. `auto` picks the stand-in only when the chart's image cannot be had: not on
+// every node and its registry does not serve its manifest (manifest.ts says why).
+import { oneParagraph, UserError } from '../errors.ts';
 import { valueAt, type Values } from './values.ts';
-import type { Reachability } from './registry.ts';
+import type { ManifestOutcome } from './manifest.ts';
 
 export type ImagesMode = 'chart' | 'local' | 'auto';
 export const IMAGES_MODES: readonly ImagesMode[] = ['chart', 'local', 'auto'];
@@ -25,24 +26,36 @@ export function chartImageRef(values: Values, valuesPath: string, appVersion: st
 
 export function decideAppImage(
   mode: ImagesMode,
-  facts: { chart: string; chartImage: string; hasStandIn: boolean; onEveryNode: boolean; registry: Reachability; registryHost: string },
+  facts: {
+    chart: string;
+    chartImage: string;
+    hasStandIn: boolean;
+    onEveryNode: boolean;
+    /** The registry's answer for the chart's image; undefined when not asked (--images local, or on every node). */
+    manifest: ManifestOutcome | undefined;
+  },
 ): AppImageChoice {
-  const { chartImage } = facts;
-  if (mode === 'chart') return { use: 'chart', chartImage, why: '--images chart' };
+  const { chartImage, manifest } = facts;
   if (mode === 'local') {
     if (!facts.hasStandIn) {
       throw new UserError(`--images local: chart "${facts.chart}" has no local stand-in image. Use --images chart (or auto).`);
     }
     return { use: 'local', chartImage, why: '--images local' };
   }
-  if (facts.onEveryNode) return { use: 'chart', chartImage, why: `${chartImage} is already on every node` };
-  if (facts.registry.reachable) return { use: 'chart', chartImage, why: `${facts.registryHost} answers (${facts.registry.detail})` };
-  if (!facts.hasStandIn) {
-    return { use: 'chart', chartImage, why: `${facts.registryHost} is unreachable (${facts.registry.detail}) and the chart has no stand-in` };
+  const flag = mode === 'chart' ? '--images chart; ' : '';
+  if (facts.onEveryNode) return { use: 'chart', chartImage, why: `${flag}${chartImage} is already on every node` };
+  if (!manifest) return { use: 'chart', chartImage, why: `${flag}its manifest was not checked` };
+  if (manifest.kind === 'present') return { use: 'chart', chartImage, why: `${flag}its manifest is present (${manifest.detail})` };
+  const outcome = `${manifest.kind} for ${chartImage} (${manifest.detail})`;
+  if (mode === 'chart') {
+    // A node may reach a registry this machine cannot (its own mirror): the pull itself decides.
+    if (manifest.kind === 'registry unreachable') return { use: 'chart', chartImage, why: `--images chart; going on although ${outcome}` };
+    throw new UserError(
+      oneParagraph(`--images chart: the chart's image ${chartImage} cannot be pulled: ${outcome}.
+        ${facts.hasStandIn ? 'Use --images auto or --images local to run the local stand-in instead, or push' : 'Push'}
+        ${chartImage} to its registry (or set the chart's image in --values to one that exists).`),
+    );
   }
-  return {
-    use: 'local',
-    chartImage,
-    why: `the chart's image ${chartImage} cannot be pulled here: ${facts.registryHost} is unreachable (${facts.registry.detail})`,
-  };
+  if (!facts.hasStandIn) return { use: 'chart', chartImage, why: `${outcome}, and the chart has no stand-in` };
+  return { use: 'local', chartImage, why: outcome };
 }

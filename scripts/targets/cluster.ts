@@ -18,7 +18,8 @@ import { ensureKindCluster, type KindCluster, requireTool } from '../cluster/kin
 import { keep } from '../cluster/keep.ts';
 import { createRunNamespace, pruneKeptNamespaces } from '../cluster/namespace.ts';
 import { capacityOf } from '../cluster/run-namespaces.ts';
-import { probeRegistry, registryOf } from '../cluster/registry.ts';
+import { checkManifest } from '../cluster/manifest.ts';
+import { probeRegistry } from '../cluster/registry.ts';
 import { openTunnels } from '../cluster/tunnels.ts';
 import { chartDefaults, effectiveValues, type Values } from '../cluster/values.ts';
 import { correctionsFor, describeCorrections, installWithCorrections, releaseValues } from '../corrections.ts';
@@ -326,14 +327,13 @@ export class ClusterProvisioner implements Provisioner {
     const app = plan.profile.app;
     if (!app) return undefined;
     const chartImage = chartImageRef(values, app.valuesPath, chart.meta.appVersion);
-    const registryHost = registryOf(chartImage);
+    const onNodes = plan.images !== 'local' && this.kind ? await onEveryNode(this.kind.kindBin, plan.clusterName, chartImage) : false;
     const choice = decideAppImage(plan.images, {
       chart: plan.profile.name,
       chartImage,
       hasStandIn: app.standIn !== undefined,
-      onEveryNode: plan.images === 'auto' && this.kind ? await onEveryNode(this.kind.kindBin, plan.clusterName, chartImage) : false,
-      registry: plan.images === 'auto' ? await probeRegistry(registryHost) : { reachable: false, detail: 'not checked' },
-      registryHost,
+      onEveryNode: onNodes,
+      manifest: plan.images === 'local' || onNodes ? undefined : await checkManifest(chartImage),
     });
     this.ctx.log.info(`app image: ${choice.use === 'local' ? 'local stand-in' : chartImage} — ${choice.why}`);
     return choice;
@@ -478,11 +478,12 @@ export class ClusterProvisioner implements Provisioner {
   }
 }
 
-/** Whether the image's registry answers, for an image-pull failure message. */
+/** What the image's registry says about it from this machine, for an image-pull failure message. */
 async function registryNote(image: string): Promise<string> {
-  const host = registryOf(image);
-  const r = await probeRegistry(host, 3000);
-  return r.reachable ? `${host} answers from this machine (${r.detail}), so the image or tag may not exist or need credentials` : `${host} is unreachable from this machine (${r.detail})`;
+  const m = await checkManifest(image, { timeoutMs: 3000 });
+  return m.kind === 'present'
+    ? `Asked from this machine, its manifest is present (${m.detail}), so the node cannot reach that registry or needs credentials`
+    : `Asked from this machine, its registry says ${m.kind} (${m.detail})`;
 }
 
 /** Whether the cluster serves the Gateway API's HTTPRoute (charts that render one need it). */
