@@ -149,7 +149,9 @@ async function call(url: string, method: 'HEAD' | 'GET', dispatcher: Dispatcher,
     for (const [k, v] of Object.entries(res.headers)) flat[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
     return { status: res.statusCode, headers: flat, body };
   } catch (err) {
-    const e = err as Error & { code?: string; cause?: { code?: string } };
-    return { code: e.cause?.code ?? e.code ?? e.name };
+    // undici's codes are strings (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT); an abort's DOMException has a number
+    const e = err as Error & { code?: unknown; cause?: { code?: unknown } };
+    const code = [e.cause?.code, e.code].find((c): c is string => typeof c === 'string');
+    return { code: code ?? e.name };
   }
 }

@@ -14,7 +14,9 @@ export function parseRegistryMirrors(text: string): Map<string, string> {
     const eq = entry.indexOf('=');
     const host = eq > 0 ? entry.slice(0, eq).trim() : '';
     const url = eq > 0 ? entry.slice(eq + 1).trim() : '';
-    const problem = !host
+    const problem = eq < 0
+      ? 'it has no `=` between host and URL'
+      : !host
       ? 'it has no `host=` before the URL'
       : /[/\s]/.test(host) || host.includes('://')
         ? `"${host}" is not a registry host (a name like docker.io or localhost:5000, without scheme or path)`
