@@ -18,7 +18,7 @@ import { ensureKindCluster, type KindCluster, requireTool } from '../cluster/kin
 import { keep } from '../cluster/keep.ts';
 import { createRunNamespace, pruneKeptNamespaces } from '../cluster/namespace.ts';
 import { capacityOf } from '../cluster/run-namespaces.ts';
-import { checkManifest } from '../cluster/manifest.ts';
+import { checkManifest, type ManifestOutcome } from '../cluster/manifest.ts';
 import { probeRegistry } from '../cluster/registry.ts';
 import { openTunnels } from '../cluster/tunnels.ts';
 import { chartDefaults, effectiveValues, type Values } from '../cluster/values.ts';
@@ -480,7 +480,12 @@ export class ClusterProvisioner implements Provisioner {
 
 /** What the image's registry says about it from this machine, for an image-pull failure message. */
 async function registryNote(image: string): Promise<string> {
-  const m = await checkManifest(image, { timeoutMs: 3000 });
+  let m: ManifestOutcome;
+  try {
+    m = await checkManifest(image, { timeoutMs: 3000 });
+  } catch (err) {
+    return `Its registry was not asked: ${(err as Error).message}`; // a malformed GATEWAY_SMOKE_REGISTRY_MIRRORS
+  }
   return m.kind === 'present'
     ? `Asked from this machine, its manifest is present (${m.detail}), so the node cannot reach that registry or needs credentials`
     : `Asked from this machine, its registry says ${m.kind} (${m.detail})`;
