@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
+import { checkManifest } from '../../scripts/cluster/manifest.ts';
 import { probeRegistry } from '../../scripts/cluster/registry.ts';
 import { type CheckResult, headline, type RunReport } from '../../scripts/report/model.ts';
 import { cacheDir } from '../../scripts/tools.ts';
@@ -179,15 +180,31 @@ describe('the main job: npm run e2e on its default chart (routeiq)', () => {
 });
 
 describe('kind target, waits that cannot succeed fail fast and name the cause', () => {
-  test("--images chart with an image no registry here serves: fails in seconds naming the image and the registry", async () => {
+  test("--images chart with an image no registry serves: stops before installing when the registry says so, else fails at pull in seconds", async () => {
+    // llm-proxy:latest is on no registry. Where Docker Hub answers it says so (unauthorized: Docker Hub's
+    // word for a repository that does not exist) and the run stops at once; where it cannot be asked
+    // (this machine, CI) a node might still have a mirror, so the run goes on and the pull fails fast.
+    const asked = await checkManifest('llm-proxy:latest');
+    if (asked.kind !== 'registry unreachable') {
+      const dir = await mkdtemp(join(tmpdir(), 'gs-cluster-e2e-'));
+      const r = await execa(process.execPath, ['scripts/cli.ts', '--cluster-name', CLUSTER, '--report-dir', dir, '--chart', 'llm-proxy', '--images', 'chart', '--suites', 'health'], {
+        reject: false,
+        all: true,
+        env: { FORCE_COLOR: '0' },
+      });
+      expect(r.exitCode).toBe(2);
+      expect(r.all).toMatch(new RegExp(`gateway-smoke: --images chart: the chart's image llm-proxy:latest cannot be pulled: ${asked.kind} for llm-proxy:latest`));
+      return;
+    }
     const { code, report, out } = await e2e(['--chart', 'llm-proxy', '--images', 'chart', '--suites', 'health', '--keep', 'always']);
     expect(code).toBe(1);
     const wait = report.phases.find((p) => p.name === 'wait for llm-proxy to be ready')!;
     expect(wait.status).toBe('failed');
     expect(wait.durationMs).toBeLessThan(30_000);
     expect(report.error).toMatch(/^Pod\/llm-proxy-\S+ \(container llm-proxy\) cannot get its image llm-proxy:latest: (ErrImagePull|ImagePullBackOff)/);
-    expect(report.error).toMatch(/docker\.io (is unreachable from this machine|answers from this machine)/);
-    expect(report.fingerprint['app image']).toBe("the chart's own llm-proxy:latest (--images chart)");
+    const unreachable = /registry unreachable for llm-proxy:latest \(HEAD https:\/\/registry-1\.docker\.io\/v2\/library\/llm-proxy\/manifests\/latest failed: \S+\)/;
+    expect(report.error).toMatch(/Asked from this machine, its registry says registry unreachable \(HEAD https:\/\/registry-1\.docker\.io\/v2\/library\/llm-proxy\/manifests\/latest failed: \S+\)/);
+    expect(report.fingerprint['app image']).toMatch(new RegExp(`^the chart's own llm-proxy:latest \\(--images chart; going on although ${unreachable.source}\\)$`));
     // Each cause is printed once while running (outer phases point back at it), then in the verdict.
     expect(out.split('cannot get its image llm-proxy:latest').length - 1).toBe(2);
   });
