@@ -51,6 +51,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
           suites: plan.suites,
           target: provisioned.target,
           capabilities: plan.profile.capabilities,
+          features: plan.profile.features,
           log: (l) => ctx.log.info(l),
           signal: ctx.signal,
         }),

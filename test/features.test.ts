@@ -114,3 +114,18 @@ describe('results per feature in the reports', () => {
     expect(Object.keys(doc.features.unclaimed).sort()).toEqual(FEATURE_IDS.filter((f) => getProfile('llm-proxy').features[f] !== 'claimed').sort());
   });
 });
+
+describe('applicability is decided by the claims, in one place', () => {
+  test('a check applies when any feature it proves is claimed; otherwise the profile’s reasons say why not', async () => {
+    const { unclaimedReason } = await import('../suites/lib/check.ts');
+    const llmProxy = getProfile('llm-proxy').features;
+    const aiGateway = getProfile('ai-gateway-core').features;
+    expect(unclaimedReason('ratelimit.burst-exact', llmProxy)).toBeUndefined();
+    expect(unclaimedReason('ratelimit.burst-exact', aiGateway)).toBeUndefined();
+    expect(unclaimedReason('ratelimit.other-user-unaffected', llmProxy)).toBe('the limit is a per-token lifetime quota, not keyed on a user header');
+    expect(unclaimedReason('ratelimit.remaining-headers', aiGateway)).toBe('the envoy-global limiter sends no x-ratelimit headers');
+    expect(unclaimedReason('health.ready-reports-dependency', llmProxy)).toBe("llm-proxy's /ready does not report its database; llm-proxy uses no Redis");
+    const noNetpol = { ...getProfile('routeiq').features, netpol: { unclaimed: 'a team that turned it off' } } as const;
+    expect(unclaimedReason('netpol.matrix', noNetpol)).toBe('a team that turned it off');
+  });
+});
