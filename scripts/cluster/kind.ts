@@ -98,7 +98,7 @@ export async function ensureKindCluster(o: { name: string; keep: KeepPolicy; kit
   if (existed) ctx.log.info(`reusing kind cluster ${name}`);
   else {
     ctx.log.info(`cluster kit: ${o.kit.describe}`);
-    await ctx.phase(`create kind cluster ${name} (builds what is missing)`, () => (creating = createCluster(name, o.kit, ctx)));
+    await ctx.phase(`create kind cluster ${name} (${o.kit.kit === 'online' ? 'online kit, nothing built' : 'air-gapped kit, builds what is missing'})`, () => (creating = createCluster(name, o.kit, ctx)));
   }
   const kindBin = kitKind ?? (await requireTool('kind'));
   const dir = await mkdtemp(join(tmpdir(), 'gs-kube-'));
