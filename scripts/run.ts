@@ -10,6 +10,7 @@ import type { RunContext } from './run-context.ts';
 import { mask } from './secrets.ts';
 import { runSuites } from './suite-runner.ts';
 import { preflightTools, provisioner } from './targets/index.ts';
+import { featureResults } from './report/features.ts';
 import { applyWaivers } from './waivers.ts';
 
 /**
@@ -50,6 +51,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
           suites: plan.suites,
           target: provisioned.target,
           capabilities: plan.profile.capabilities,
+          features: plan.profile.features,
           log: (l) => ctx.log.info(l),
           signal: ctx.signal,
         }),
@@ -81,6 +83,7 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
   const chart = chartSuite(p.chartChecks?.() ?? []);
   if (chart) report.suites.push(chart);
   if (plan.waivers.length) applyWaivers(report, plan.waivers, today);
+  report.features = featureResults(report, plan.profile.features, plan.suites);
   ctx.failed = runFailed(report);
   const chartFindings = await p.chartFindings?.({ failed: ctx.failed }).catch((err: Error) => [`could not read the chart findings: ${err.message}`]);
   if (chartFindings?.length) report.chartFindings = chartFindings.map(mask);

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { CliOptions, Reporter, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
+import type { FeatureClaims } from './profiles/features.ts';
 import { type Capabilities, isNotApplicable, type SuiteName } from './profiles/types.ts';
 import type { Cause } from './report/check-ids.ts';
 import type { CheckResult, SuiteEvidence, SuiteResult } from './report/model.ts';
@@ -50,6 +51,7 @@ export interface SuiteRunOptions {
   suites: SuiteName[];
   target: Target;
   capabilities: Capabilities;
+  features: FeatureClaims;
   log: (line: string) => void;
   signal?: AbortSignal;
   /** Print vitest's own progress (default); the project's tests turn it off. */
@@ -78,7 +80,7 @@ export async function runSuites(opts: SuiteRunOptions): Promise<SuiteResult[]> {
         project: ['suites'],
         watch: false,
         reporters: opts.echo === false ? [collector] : [collector, 'default'],
-        provide: { suiteContext: { target: opts.target, capabilities: opts.capabilities }, maskSecrets: [...registeredSecrets()] },
+        provide: { suiteContext: { target: opts.target, capabilities: opts.capabilities, features: opts.features }, maskSecrets: [...registeredSecrets()] },
       } as CliOptions,
       undefined,
       { stdout: printed.stream, stderr: printed.stream },

@@ -7,7 +7,7 @@ import type { TestContext } from 'vitest';
 import type { GatewayHealthCapability, HealthCapability, HttpExpectation } from '../scripts/profiles/types.ts';
 import { isNotApplicable } from '../scripts/profiles/types.ts';
 import { cause, check } from './lib/check.ts';
-import { environmentNote, notApplicableNote, suiteContext } from './lib/context.ts';
+import { environmentNote, suiteContext } from './lib/context.ts';
 import { describeConditions, envoyDeployments, gatewayConditions } from './lib/gateway-status.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe as describeRes, field, http, type HttpResult } from './lib/http.ts';
@@ -45,7 +45,7 @@ if (!isGateway(capabilities.health)) describe.skipIf(isNotApplicable(capabilitie
       const brief = (r: HttpResult) => `HTTP ${r.status} ${dep.field}=${JSON.stringify(field(r.json, dep.field)) ?? r.text.slice(0, 80)}`;
       const readiness = () =>
         http('GET', `${target.baseUrl}${health.ready.path}`).catch((e: Error): HttpResult => ({ status: 0, text: `no answer: ${e.message}`, json: undefined, headers: {} }));
-      if (dep.dependency === 'none') return ctx.skip(notApplicableNote('the chart checks no dependency in readiness'));
+      if (dep.dependency === 'none') throw new Error('the profile claims a readiness that reports a dependency, but names none in readyReportsDependencies');
       const blocked = target.environment[`health.${dep.dependency}`];
       if (blocked) return ctx.skip(environmentNote(blocked));
       const control = target.control;
@@ -110,7 +110,10 @@ if (isGateway(capabilities.health)) describe('health', () => {
   const facts = target.cluster && target.gateway ? { cluster: target.cluster, gateway: target.gateway } : undefined;
   const noFacts = environmentNote(`the ${target.kind} target gives no access to the Gateway object, so its status cannot be read`);
 
-  check('health.probes', 'liveness and readiness probes', (ctx) => ctx.skip(notApplicableNote(gw.noAppProbe)));
+  // A Gateway API chart has no app probe: its profile leaves health.probes unclaimed (with gw.noAppProbe as the reason).
+  check('health.probes', 'liveness and readiness probes', () => {
+    throw new Error(`the profile claims health.probes, but the chart has no app probe: ${gw.noAppProbe}`);
+  });
 
   check('health.gateway-programmed', 'the Gateway is Programmed', async (ctx) => {
     if (!facts) return ctx.skip(noFacts);

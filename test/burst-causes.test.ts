@@ -51,7 +51,7 @@ describe('a burst with one cut-off answer and a wrong count', () => {
     const { port } = server.address() as AddressInfo;
     const target: Target = { kind: 'url', chart: 'ai-gateway-core', baseUrl: `http://127.0.0.1:${port}`, model: 'mock-gpt', standIn: false, environment: {} };
     const profile = getProfile('ai-gateway-core');
-    const suites = await runSuites({ suites: ['ratelimit'], target, capabilities: profile.capabilities, log: () => undefined, echo: false });
+    const suites = await runSuites({ suites: ['ratelimit'], target, capabilities: profile.capabilities, features: profile.features, log: () => undefined, echo: false });
     report = { chart: 'ai-gateway-core', chartTitle: '', target: 'url', startedAt: '', durationMs: 0, phases: [], suites, fingerprint: {}, knownDefects: [] };
   }, 120_000);
   afterAll(() => new Promise<void>((r) => server.close(() => r())));

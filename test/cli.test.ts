@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
   execa(process.execPath, ['scripts/cli.ts', ...args], { reject: false, env: { ...env, FORCE_COLOR: '0' } });
@@ -87,7 +88,18 @@ describe('cli', () => {
     expect(junit).toContain('<failure');
     expect(summary).toMatch(/\| llm-proxy \| health \| .*FAIL/);
     expect(summary).toMatch(/\| llm-proxy \| netpol \| .*not applicable/);
-    for (const text of [junit, summary, r.stdout, r.stderr, await readFile(join(dir, 'report.json'), 'utf8')]) {
+    // Results per feature: claimed ones from their checks, unclaimed with the profile's reason, unselected suites not run.
+    const conformance = await readFile(join(dir, 'conformance.yaml'), 'utf8');
+    expect(parse(conformance)).toMatchObject({
+      chart: 'llm-proxy',
+      outcome: 'FAILED',
+      features: {
+        claimed: { 'health.probes': { result: 'fail', checks: { 'health.live': 'fail' } }, 'ratelimit.per-key': { result: 'not-run' } },
+        unclaimed: { netpol: 'the llm-proxy chart ships no NetworkPolicy on main' },
+      },
+    });
+    expect(summary).toMatch(/\| ratelimit\.per-key \| yes \| not run/);
+    for (const text of [junit, summary, conformance, r.stdout, r.stderr, await readFile(join(dir, 'report.json'), 'utf8')]) {
       expect(text).not.toContain(secret);
     }
   });

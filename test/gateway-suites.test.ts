@@ -48,7 +48,7 @@ const llmProxyInstalled = requireInCI('llm-proxy (local install)', isInstalled('
 const litellmInstalled = requireInCI('LiteLLM (local venv)', isInstalled('litellm'), 'run scripts/setup-local.sh');
 
 async function run(suites: SuiteName[], t: Target, capabilities: Capabilities): Promise<Map<SuiteResult['suite'], SuiteResult>> {
-  const results = await runSuites({ suites, target: t, capabilities, log: () => undefined, echo: false });
+  const results = await runSuites({ suites, target: t, capabilities, features: getProfile(t.chart).features, log: () => undefined, echo: false });
   return new Map(results.map((r) => [r.suite, r]));
 }
 

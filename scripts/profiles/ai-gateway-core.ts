@@ -98,6 +98,21 @@ export const aiGatewayCore: ChartProfile = {
         'the models chart renders a BackendTLSPolicy for every backend with no way to turn it off, so Envoy speaks TLS to a plain-HTTP backend and every completion fails with 503',
     },
   ],
+  features: {
+    'health.probes': { unclaimed: 'the chart deploys no app of its own (Gateway API objects served by Envoy Gateway), so it has no liveness or readiness probe' },
+    'health.gateway-api': 'claimed',
+    'health.ready-reports-postgres': { unclaimed: 'the gateway uses no database' },
+    'health.ready-reports-redis': { unclaimed: 'no readiness endpoint reports the rate limiter’s Redis' },
+    'keys.admin-api': { unclaimed: 'clients are anonymous; upstream credentials come from a BackendSecurityPolicy' },
+    'keys.revocation': { unclaimed: 'clients are anonymous: there are no client keys to delete' },
+    'ratelimit.per-key': { unclaimed: 'the limit is keyed on a user header, not on a key' },
+    'ratelimit.per-user-header': 'claimed',
+    'ratelimit.shared-across-replicas': 'claimed',
+    'ratelimit.remaining-headers': { unclaimed: 'the envoy-global limiter sends no x-ratelimit headers' },
+    'metrics.prometheus': 'claimed',
+    'metrics.token-usage': 'claimed',
+    netpol: { unclaimed: 'neither ai-gateway-core nor models ships a NetworkPolicy at 17c254d' },
+  },
   capabilities: {
     health: {
       flavour: 'gateway-api',

@@ -39,6 +39,21 @@ export const llmProxy: ChartProfile = {
     'v0.1.3: a revoked token without max_requests keeps working for up to 5 minutes: token validation is cached (internal/token/cache.go, TTL 5 min) and revocation (DELETE /manage/tokens/{id}) does not invalidate the cache; tokens with max_requests are re-checked against the store and refused at once.',
     'v0.1.3, as a plain Go httputil.ReverseProxy: now and then a streamed answer is cut off just after it starts (the client sees the connection close after the first chunk, the mock provider journals the stream as aborted by the gateway, llm-proxy logs `httputil: ReverseProxy read error during body copy: … use of closed network connection`; seen locally and on kind). `npm run bench:cutoff -- --streams 3000` (fixtures/local/FINDINGS.md §1.7) measured 23 in 3000 streams (0.77 %, 95 % interval 0.51–1.15 %) each after a plain request, and streams without one are cut off too; a plain Go ReverseProxy in front of the same mock in the same run cut off 13 in 3000 (0.43 %), each time because its transport could not finish writing the request upstream (`http: invalid Read on closed Body`: Go\'s HTTP/1 server closes a request body once the response starts, golang/go#40747). So it is most likely Go\'s net/http race rather than llm-proxy\'s own code; the mock answers the moment it has read a request, which likely makes the race more frequent than with a real provider.',
   ],
+  features: {
+    'health.probes': 'claimed',
+    'health.gateway-api': { unclaimed: 'the chart runs an app of its own, with its own probes' },
+    'health.ready-reports-postgres': { unclaimed: "llm-proxy's /ready does not report its database" },
+    'health.ready-reports-redis': { unclaimed: 'llm-proxy uses no Redis' },
+    'keys.admin-api': 'claimed',
+    'keys.revocation': 'claimed',
+    'ratelimit.per-key': 'claimed',
+    'ratelimit.per-user-header': { unclaimed: 'the limit is a per-token lifetime quota, not keyed on a user header' },
+    'ratelimit.shared-across-replicas': 'claimed',
+    'ratelimit.remaining-headers': { unclaimed: 'the lifetime quota sends no x-ratelimit headers' },
+    'metrics.prometheus': 'claimed',
+    'metrics.token-usage': { unclaimed: 'llm-proxy exports no token usage by token type' },
+    netpol: { unclaimed: 'the llm-proxy chart ships no NetworkPolicy on main' },
+  },
   capabilities: {
     health: {
       live: { path: '/live', status: 200, bodyIncludes: 'alive' },

@@ -2,6 +2,8 @@
 // wire it to the mock provider, and what it promises (capabilities). Suites read only the
 // capabilities; adding a chart means adding one file in this folder.
 
+import type { FeatureClaims } from './features.ts';
+
 export type SuiteName = 'health' | 'keys' | 'ratelimit' | 'metrics' | 'netpol';
 export const SUITES: readonly SuiteName[] = ['health', 'keys', 'ratelimit', 'metrics', 'netpol'];
 
@@ -273,6 +275,8 @@ export interface ChartProfile {
   /** The gateway software `--target local` runs as a process (independent of the image family). */
   local?: LocalGateway;
   capabilities: Capabilities;
+  /** Every feature of the catalogue (scripts/profiles/features.ts), claimed or not with the reason. */
+  features: FeatureClaims;
   /**
    * Per-suite reasons a check cannot be exercised when the chart's app runs on a stand-in (the
    * chart's own app cannot be built here). Reported as "environment: <reason>", never as a pass.

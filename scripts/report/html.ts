@@ -404,6 +404,23 @@ function checksTable(report: RunReport): string {
   );
 }
 
+/** The checks grouped by the feature each proves, beside the profile's claims (conformance.yaml in HTML). */
+function featuresTable(report: RunReport): string {
+  const features = report.features ?? [];
+  if (!features.length) return '';
+  const rows = features.map((f) => {
+    const result = f.result === 'not-run' ? '<span class="badge b-na">not run (suite not selected)</span>' : badge(f.result);
+    const detail = f.claimed ? f.checks.map((c) => `${badge(c.verdict)} <code>${e(c.id)}</code>`).join(' ') : e(f.reason ?? '');
+    return `<tr class="feature" data-feature="${e(f.id)}" data-claimed="${f.claimed}"><td><code>${e(f.id)}</code><br><span class="dim">${e(f.description)}</span></td><td>${f.claimed ? 'claimed' : 'not claimed'}</td><td>${result}</td><td class="msg">${detail}</td></tr>`;
+  });
+  return section(
+    'features',
+    'By feature',
+    `<table class="checks"><thead><tr><th>feature</th><th>profile</th><th>result</th><th>checks / why not claimed</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`,
+    'also in conformance.yaml',
+  );
+}
+
 function defects(report: RunReport): string {
   const body = report.knownDefects.length
     ? `<ul class="defects">${report.knownDefects.map((d) => `<li>${e(d)}</li>`).join('')}</ul>`
@@ -594,6 +611,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
       ['timeline', 'timeline'],
       ['netpol', 'NetworkPolicy'],
       ['burst', 'rate-limit burst'],
+      ['features', 'by feature'],
       ['checks', 'every check'],
       ['defects', 'known defects'],
       ['fingerprint', 'fingerprint'],
@@ -620,6 +638,7 @@ ${verdictTable(report)}
 ${timeline(report)}
 ${netpolMatrix(report)}
 ${burstChart(report)}
+${featuresTable(report)}
 ${checksTable(report)}
 ${defects(report)}
 ${fingerprint(report)}

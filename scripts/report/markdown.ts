@@ -40,6 +40,14 @@ export function renderMarkdown(report: RunReport): string {
       .map((c) => `- ${s.suite} › ${c.name}: ${VERDICT_LABEL[c.verdict]} — ${c.message ?? ''}`),
   );
   if (notes.length) lines.push('', '## Checks that did not pass', '', ...notes);
+  if (report.features?.length) {
+    lines.push('', '## Features (also in conformance.yaml)', '', '| feature | claimed | result | checks or reason |', '|---|---|---|---|');
+    for (const f of report.features) {
+      const result = f.result === 'not-run' ? 'not run (suite not selected)' : `${ICON[f.result]} ${VERDICT_LABEL[f.result]}`;
+      const detail = f.claimed ? f.checks.map((c) => `${c.id}: ${c.verdict}`).join(', ') : (f.reason ?? '');
+      lines.push(`| ${f.id} | ${f.claimed ? 'yes' : 'no'} | ${result} | ${cell(detail)} |`);
+    }
+  }
   if (report.unusedWaivers?.length) {
     lines.push('', '## Waivers that matched no failing check', '', ...report.unusedWaivers.map((w) => `- ${w}`));
   }

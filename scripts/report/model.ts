@@ -2,6 +2,7 @@ import { ExitCode } from '../errors.ts';
 import type { SuiteName } from '../profiles/types.ts';
 import type { PhaseRecord } from '../run-context.ts';
 import type { Cause } from './check-ids.ts';
+import type { FeatureResult } from './features.ts';
 
 /**
  * pass: every check ran and held. fail: a check ran and did not hold (blocks a release).
@@ -85,6 +86,8 @@ export interface RunReport {
   exitCode?: number;
   /** Waivers of the --waivers file that matched no failing check (reported, never silently ignored). */
   unusedWaivers?: string[];
+  /** The results per feature: the profile's claims beside the checks that prove each (also conformance.yaml). */
+  features?: FeatureResult[];
 }
 
 /**

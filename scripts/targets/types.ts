@@ -1,3 +1,4 @@
+import type { FeatureClaims } from '../profiles/features.ts';
 import type { Capabilities, SuiteName } from '../profiles/types.ts';
 
 export type TargetKind = 'kind' | 'existing' | 'local' | 'url';
@@ -67,6 +68,8 @@ export interface ClusterFacts {
 export interface SuiteContext {
   target: Target;
   capabilities: Capabilities;
+  /** The profile's claims: a check of an unclaimed feature is not applicable, with the profile's reason. */
+  features: FeatureClaims;
 }
 
 /** Which chart and which images a run really exercised: the headline says it. */
