@@ -35,6 +35,7 @@ function program(): Command {
     .option('--prisma-engines <dir>', "Prisma's query and schema engines for LiteLLM (env GATEWAY_SMOKE_PRISMA_ENGINES)")
     .option('--waivers <file>', 'YAML list of {check, reason, until, failure?}: accepted failures that do not fail the run before their date (failure: only when the message contains this text)')
     .addOption(new Option('--cluster-name <name>', 'kind cluster to create or reuse').default('gateway-smoke'))
+    .option('--kubernetes-version <v>', "Kubernetes for a new kind cluster: a minor (1.33, its newest patch the kit has) or a release (1.33.4); default the newest the kit pins")
     .option('--context <name>', 'kube context for --target existing')
     .option('--base-url <url>', 'gateway URL for --target url')
     .option('--admin-key-env <NAME>', 'environment variable holding the admin key, for --target url')

@@ -5,6 +5,9 @@ import { chartNames, getProfile } from './profiles/index.ts';
 import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
 import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
 import { IMAGES_MODES, type ImagesMode } from './cluster/app-image.ts';
+import { kitFromEnv } from './cluster/cluster-kit.ts';
+import { type KubernetesVersion, parseKubernetesVersion } from './cluster/kubernetes-version.ts';
+import { parseRegistryMirrors, REGISTRY_MIRRORS_ENV } from './cluster/registry-mirrors.ts';
 import type { Waiver } from './waivers.ts';
 
 export type KeepPolicy = 'on-failure' | 'always' | 'never';
@@ -20,6 +23,8 @@ export interface RunPlan {
   valuesFile?: string;
   chartDir?: string;
   clusterName: string;
+  /** --kubernetes-version for the kind target; the cluster kit checks it has it (default: its newest). */
+  kubernetesVersion?: KubernetesVersion;
   kubeContext?: string;
   baseUrl?: string;
   adminKeyEnv?: string;
@@ -54,6 +59,7 @@ export interface RawOptions {
   values?: string;
   chartDir?: string;
   clusterName: string;
+  kubernetesVersion?: string;
   context?: string;
   baseUrl?: string;
   adminKeyEnv?: string;
@@ -127,6 +133,15 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
   if (raw.values) plan.valuesFile = resolve(raw.values);
   if (raw.chartDir) plan.chartDir = resolve(raw.chartDir);
   if (raw.context) plan.kubeContext = raw.context;
+  if (raw.kubernetesVersion !== undefined) {
+    if (target !== 'kind') throw new UserError(`--kubernetes-version belongs to --target kind (it picks the cluster's node image); this run uses --target ${target}.`);
+    plan.kubernetesVersion = parseKubernetesVersion(raw.kubernetesVersion);
+  }
+  // the cluster kit's environment, checked before anything is created
+  if (target === 'kind') {
+    kitFromEnv(env);
+    parseRegistryMirrors(env[REGISTRY_MIRRORS_ENV] ?? '');
+  }
 
   if (target === 'url') {
     if (!raw.baseUrl) {

@@ -8,7 +8,7 @@ import { chartImageRef, decideAppImage } from '../scripts/cluster/app-image.ts';
 import type { ManifestOutcome } from '../scripts/cluster/manifest.ts';
 import { UserError } from '../scripts/errors.ts';
 import { dependencyEnabled } from '../scripts/cluster/chart-source.ts';
-import { chooseClusterKit, KINDEST_NODE_IMAGE } from '../scripts/cluster/cluster-kit.ts';
+import { chooseClusterKit } from '../scripts/cluster/cluster-kit.ts';
 import { probeRegistry, registryOf } from '../scripts/cluster/registry.ts';
 import { missingReference, TerminalTracker } from '../scripts/kube/terminal.ts';
 
@@ -16,27 +16,29 @@ const unreachable = { reachable: false, detail: 'GET https://ghcr.io/v2/ failed:
 const reachable = { reachable: true, detail: 'GET https://ghcr.io/v2/ answered HTTP 401' };
 
 describe('cluster kit', () => {
-  test("a machine that reaches Docker Hub uses kind's pinned node image by digest", () => {
-    const kit = chooseClusterKit({ dockerHub: reachable });
-    expect(kit.kind).toBe('kindest');
-    expect(kit.env['GATEWAY_SMOKE_NODE_IMAGE']).toBe(KINDEST_NODE_IMAGE);
-    expect(KINDEST_NODE_IMAGE).toMatch(/^kindest\/node:v1\.34\.\d+@sha256:[0-9a-f]{64}$/);
+  const image = 'kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a';
+
+  test("a machine that can pull kind's node image uses the online kit and says why", () => {
+    expect(chooseClusterKit({ nodeImage: image, served: reachable })).toEqual({ kit: 'online', why: `${image} can be pulled (${reachable.detail})` });
   });
 
   test('a machine that cannot falls back to the air-gapped build and says why', () => {
-    const kit = chooseClusterKit({ dockerHub: unreachable });
-    expect(kit).toMatchObject({ kind: 'airgap', env: {} });
-    expect(kit.describe).toMatch(/Docker Hub unreachable: .*ENOTFOUND/);
+    const kit = chooseClusterKit({ nodeImage: image, served: unreachable });
+    expect(kit.kit).toBe('airgap');
+    expect(kit.why).toMatch(/cannot be pulled here \(.*ENOTFOUND/);
   });
 
-  test('GATEWAY_SMOKE_NODE_IMAGE wins over both', () => {
-    expect(chooseClusterKit({ override: 'my/node:1', dockerHub: reachable }).env).toEqual({ GATEWAY_SMOKE_NODE_IMAGE: 'my/node:1' });
+  test('GATEWAY_SMOKE_KIT forces a kit; GATEWAY_SMOKE_NODE_IMAGE picks by the image it names', () => {
+    expect(chooseClusterKit({ forced: 'airgap', nodeImage: image, served: reachable }).kit).toBe('airgap');
+    expect(chooseClusterKit({ forced: 'online', nodeImage: image, served: unreachable }).kit).toBe('online');
+    expect(chooseClusterKit({ override: 'my/node:1', nodeImage: image, served: unreachable })).toEqual({ kit: 'online', why: 'GATEWAY_SMOKE_NODE_IMAGE=my/node:1' });
+    expect(chooseClusterKit({ override: 'gateway-smoke/kind-node:v1.34.4', nodeImage: image, served: reachable }).kit).toBe('airgap');
   });
 
   test('the real probe of this machine decides one way or the other, with its evidence', async () => {
     const probe = await probeRegistry('docker.io', 3000);
     expect(probe.detail).toMatch(/^GET https:\/\/registry-1\.docker\.io\/v2\/ (answered HTTP \d+|failed: \S+)/);
-    expect(chooseClusterKit({ dockerHub: probe }).kind).toBe(probe.reachable ? 'kindest' : 'airgap');
+    expect(chooseClusterKit({ nodeImage: image, served: probe }).kit).toBe(probe.reachable ? 'online' : 'airgap');
   });
 });
 

@@ -50,16 +50,19 @@ for id in $ids; do
     left=1
   fi
 done
-# the kind network, if no other cluster uses it
-if docker network inspect kind >/dev/null 2>&1; then
-  if [[ "$(docker network inspect -f '{{len .Containers}}' kind)" == "0" ]]; then
+# the kits' networks ("kind", and the online kit's), each if no other cluster uses it
+for KIND_NET in kind "$ONLINE_KIND_NET"; do
+  docker network inspect "$KIND_NET" >/dev/null 2>&1 || continue
+  if [[ "$(docker network inspect -f '{{len .Containers}}' "$KIND_NET")" == "0" ]]; then
     br="$(kind_bridge)"
-    docker network rm kind >/dev/null && log "removed docker network kind"
+    docker network rm "$KIND_NET" >/dev/null && log "removed docker network $KIND_NET"
     remove_kind_egress_rule "$br"
   else
-    log "docker network kind still used by other containers: kept"
+    log "docker network $KIND_NET still used by other containers: kept"
   fi
-fi
+done
+# the kind config and registry hosts files the harness wrote for this cluster
+rm -rf "$CACHE_ROOT/kind/$NAME"
 if iptables -S DOCKER-USER 2>/dev/null | grep -q gateway-smoke-airgap && ! docker network inspect kind >/dev/null 2>&1; then
   # rules for bridges that are gone
   iptables -S DOCKER-USER | grep gateway-smoke-airgap | sed 's/^-A /-D /' | while read -r r; do eval "iptables $r"; done

@@ -7,15 +7,41 @@
 #      registered as docker's default runtime in /etc/docker/daemon.json (SIGHUP, no restart)
 #   4. the cgroup v1 hierarchies kubelet wants and the host lacks (hugetlb, perf_event, net_cls,net_prio)
 # Needs root.
+#
+#   host-prep.sh online : for the online kit (kind's published node images): no packages, no
+#     debootstrap; only what this host's facts require (cgroup v1 hierarchies on a cgroup v1 host, the
+#     runtime wrapper when the capability bounding set lacks CAP_SYS_RESOURCE), and root only then.
+#     On a usual host (a GitHub runner: cgroup v2, full capabilities, Docker running) it changes nothing.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+MODE="${1:-airgap}"
+if [[ $MODE == online ]]; then
+  docker info >/dev/null 2>&1 || die "the online kit needs a running Docker daemon (docker info fails)"
+  needs=()
+  if [[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ]]; then
+    for h in hugetlb perf_event net_cls,net_prio; do
+      grep -qE " /sys/fs/cgroup/$h cgroup " /proc/mounts || needs+=("cgroup v1 hierarchy $h")
+    done
+  fi
+  # CAP_SYS_RESOURCE is bit 24 of the bounding set
+  if (( (0x$(awk '/^CapBnd/ {print $2}' /proc/self/status) >> 24 & 1) == 0 )) &&
+     [[ "$(docker info --format '{{.DefaultRuntime}}')" != runc-nosysres ]]; then
+    needs+=("the runtime wrapper (no CAP_SYS_RESOURCE in the capability bounding set)")
+  fi
+  if [[ ${#needs[@]} -eq 0 ]]; then log "host ready for the online kit: nothing to change"; exit 0; fi
+  [[ $(id -u) -eq 0 ]] || die "this host needs ${needs[*]}; run \`sudo bash scripts/airgap/host-prep.sh online\` once"
+  log "online kit: this host needs ${needs[*]}"
+fi
 
 [[ $(id -u) -eq 0 ]] || die "host-prep needs root"
 
 # ------------------------------------------------------------------ 1. packages
 # (containerd/runc come with docker.io; containerd's `ctr oci spec` makes the nodes' base spec)
+# The online kit installs none: Docker is its only prerequisite.
 PKGS=(docker.io containerd runc debootstrap ipset iptables libseccomp-dev busybox-static jq
       gcc libc6-dev binutils procps)
 missing=()
+[[ $MODE == online ]] && PKGS=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

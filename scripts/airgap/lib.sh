@@ -105,8 +105,11 @@ docker_image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 # to the docker host, which would forward and masquerade them out of the machine. A
 # DOCKER-USER rule rejects everything the kind network's bridge would forward elsewhere.
 # cluster-up creates the "kind" network itself (kind reuses it) so the rule is in place
-# before the first node starts.
-KIND_NET="kind"
+# before the first node starts. The online kit (GATEWAY_SMOKE_KIT=online) puts its nodes on a
+# network of its own (KIND_EXPERIMENTAL_DOCKER_NETWORK, kind's setting) that gets no such rule:
+# its nodes pull their images, and an air-gapped cluster's rule on "kind" must not stop them.
+ONLINE_KIND_NET="gateway-smoke-online"
+KIND_NET="${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}"
 kind_bridge() {
   local id name
   name="$(docker network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' "$KIND_NET" 2>/dev/null || true)"
@@ -125,6 +128,10 @@ ensure_kind_network() {
     log "created docker network $KIND_NET"
   fi
   local br; br="$(kind_bridge)"
+  if [[ ${GATEWAY_SMOKE_KIT:-airgap} == online ]]; then
+    log "online kit: no egress rule on $br (network $KIND_NET); the nodes pull their images"
+    return 0
+  fi
   # shellcheck disable=SC2046
   if ! iptables -C DOCKER-USER $(egress_rule "$br") 2>/dev/null; then
     iptables -I DOCKER-USER $(egress_rule "$br")

@@ -12,13 +12,15 @@ import { execaGroup } from '../process-group.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import type { RunContext } from '../run-context.ts';
 import { locate } from '../tools.ts';
-import type { ClusterKit } from './cluster-kit.ts';
+import type { ClusterKit } from './kit-setup.ts';
 import { deletesCluster, type RunEnd } from './keep.ts';
 
 export interface KindCluster {
   kubeconfig: string;
   context: string;
   kindBin: string;
+  /** helm for the run: the online kit's, else the one requireTool finds. */
+  helmBin?: string;
   /** Whether this run created the cluster (then its namespaces go with it). */
   created: boolean;
   /** Whether the cleanup stack deletes the whole cluster, given how the run ended. */
@@ -34,8 +36,8 @@ export async function requireTool(name: string): Promise<string> {
   return found;
 }
 
-async function clusterExists(name: string): Promise<boolean> {
-  const kind = await locate('kind');
+async function clusterExists(name: string, kindBin?: string): Promise<boolean> {
+  const kind = kindBin ?? (await locate('kind'));
   if (!kind) return false;
   return (await execa(kind, ['get', 'clusters'], { reject: false })).stdout.split('\n').includes(name);
 }
@@ -44,6 +46,7 @@ async function clusterExists(name: string): Promise<boolean> {
 async function createCluster(name: string, kit: ClusterKit, ctx: RunContext): Promise<void> {
   ctx.signal.throwIfAborted();
   const up = execaGroup('bash', [CLUSTER_UP, name], { env: kit.env, signal: ctx.signal });
+  ctx.log.info(`  cluster-up.sh with ${Object.entries(kit.env).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   up.all?.on('data', (b: Buffer) => {
     for (const line of b.toString().split('\n')) if (line.trim()) ctx.log.info(`  ${line}`);
   });
@@ -77,7 +80,8 @@ async function deleteHalfMade(name: string, ctx: RunContext): Promise<void> {
 
 export async function ensureKindCluster(o: { name: string; keep: KeepPolicy; kit: ClusterKit; ctx: RunContext }): Promise<KindCluster> {
   const { name, keep, ctx } = o;
-  const existed = await clusterExists(name);
+  const kitKind = o.kit.tools?.kind.path;
+  const existed = await clusterExists(name, kitKind);
   const deletedAfter = (end: RunEnd) => deletesCluster(keep, { ...end, created: !existed });
   let creating: Promise<void> | undefined;
   ctx.defer(`delete kind cluster ${name} (--keep ${keep})`, async () => {
@@ -94,13 +98,14 @@ export async function ensureKindCluster(o: { name: string; keep: KeepPolicy; kit
   if (existed) ctx.log.info(`reusing kind cluster ${name}`);
   else {
     ctx.log.info(`cluster kit: ${o.kit.describe}`);
-    await ctx.phase(`create kind cluster ${name} (builds what is missing)`, () => (creating = createCluster(name, o.kit, ctx)));
+    await ctx.phase(`create kind cluster ${name} (${o.kit.kit === 'online' ? 'online kit, nothing built' : 'air-gapped kit, builds what is missing'})`, () => (creating = createCluster(name, o.kit, ctx)));
   }
-  const kindBin = await requireTool('kind');
+  const kindBin = kitKind ?? (await requireTool('kind'));
   const dir = await mkdtemp(join(tmpdir(), 'gs-kube-'));
   const kubeconfig = join(dir, 'kubeconfig');
   const kc = await execa(kindBin, ['get', 'kubeconfig', '--name', name]);
   await writeFile(kubeconfig, kc.stdout, { mode: 0o600 });
   ctx.defer('remove temporary kubeconfig', () => rm(dir, { recursive: true, force: true }));
-  return { kubeconfig, context: `kind-${name}`, kindBin, created: !existed, deletedAfter };
+  const helmBin = o.kit.tools?.helm.path;
+  return { kubeconfig, context: `kind-${name}`, kindBin, ...(helmBin ? { helmBin } : {}), created: !existed, deletedAfter };
 }

@@ -46,6 +46,8 @@ function urlProblem(url: string): string | undefined {
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `"${url}" is not an http or https URL`;
   if (u.search || u.hash || u.username || u.password) return `"${url}" must be a plain base URL (no query, fragment or credentials)`;
+  // containerd's hosts.toml and the manifest check both add /v2/ themselves
+  if (u.pathname.replace(/\/+$/, '') !== '') return `"${url}" must be the registry's base URL, without a path`;
   return undefined;
 }
 

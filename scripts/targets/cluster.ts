@@ -11,15 +11,14 @@ import { prepareDependencies, resolveChart, type ResolvedChart } from '../cluste
 import { podChanges, type PodSnapshot, snapshotPods, tunnelChanges } from '../cluster/changes.ts';
 import { type AiGatewayRun, provisionAiGateway } from '../cluster/ai-gateway-run.ts';
 import { STACK_IMAGE_NAMES, stackImages } from '../cluster/ai-gateway-stack.ts';
-import { chooseClusterKit } from '../cluster/cluster-kit.ts';
 import { deploymentControl, type FixtureTarget, imageValues, installFixture, installPostgres, installRedis, type PostgresInstall } from '../cluster/dependencies.ts';
 import { buildImages, type ImageRefs, loadImages, onEveryNode } from '../cluster/images.ts';
 import { ensureKindCluster, type KindCluster, requireTool } from '../cluster/kind.ts';
+import { prepareClusterKit } from '../cluster/kit-setup.ts';
 import { keep } from '../cluster/keep.ts';
 import { createRunNamespace, pruneKeptNamespaces } from '../cluster/namespace.ts';
 import { capacityOf } from '../cluster/run-namespaces.ts';
 import { checkManifest, type ManifestOutcome } from '../cluster/manifest.ts';
-import { probeRegistry } from '../cluster/registry.ts';
 import { openTunnels } from '../cluster/tunnels.ts';
 import { chartDefaults, effectiveValues, type Values } from '../cluster/values.ts';
 import { correctionsFor, describeCorrections, installWithCorrections, releaseValues } from '../corrections.ts';
@@ -91,17 +90,21 @@ export class ClusterProvisioner implements Provisioner {
     let kubeconfig: string;
     let context: string | undefined;
     if (plan.target === 'kind') {
-      const kit = chooseClusterKit({ override: process.env['GATEWAY_SMOKE_NODE_IMAGE'], dockerHub: await probeRegistry('docker.io', 3000) });
+      const kit = await ctx.phase('choose the cluster kit', () => prepareClusterKit({ name: plan.clusterName, wanted: plan.kubernetesVersion, ctx }));
       this.kind = await ensureKindCluster({ name: plan.clusterName, keep: plan.keep, kit, ctx });
       kubeconfig = this.kind.kubeconfig;
       context = this.kind.context;
       fingerprint['kind'] = (await execa(this.kind.kindBin, ['version'])).stdout.trim();
-      if (this.kind.created) fingerprint['cluster kit'] = kit.describe;
+      if (this.kind.created) {
+        fingerprint['cluster kit'] = `${kit.kit}: ${kit.why}`;
+        fingerprint['node image'] = kit.nodeImage;
+        if (kit.tools) fingerprint['cluster tools'] = (['kind', 'kubectl', 'helm'] as const).map((t) => `${t} ${kit.tools![t].version} (${kit.tools![t].why})`).join('; ');
+      }
     } else {
       kubeconfig = kubeconfigPath(); // the file the preflight checked the context in
       context = plan.kubeContext;
     }
-    const helmBin = await requireTool('helm');
+    const helmBin = this.kind?.helmBin ?? (await requireTool('helm'));
     const k = kube(kubeconfig, context);
     this.k = k;
     fingerprint['kubernetes'] = (await k.kc.makeApiClient(VersionApi).getCode()).gitVersion;
