@@ -21,7 +21,7 @@ function promised(c: Capabilities): Set<FeatureId> {
   if (!isNotApplicable(c.ratelimit)) {
     f.add(c.ratelimit.flavour === 'envoy-global' ? 'ratelimit.per-user-header' : 'ratelimit.per-key');
     if (c.ratelimit.sharedAcrossReplicas) f.add('ratelimit.shared-across-replicas');
-    if (c.ratelimit.flavour === 'litellm-window') f.add('ratelimit.remaining-headers');
+    if (c.ratelimit.flavour !== 'lifetime-quota') f.add('ratelimit.remaining-headers');
   }
   if (!isNotApplicable(c.metrics)) {
     f.add('metrics.prometheus');
@@ -123,7 +123,8 @@ describe('applicability is decided by the claims, in one place', () => {
     expect(unclaimedReason('ratelimit.burst-exact', llmProxy)).toBeUndefined();
     expect(unclaimedReason('ratelimit.burst-exact', aiGateway)).toBeUndefined();
     expect(unclaimedReason('ratelimit.other-user-unaffected', llmProxy)).toBe('the limit is a per-token lifetime quota, not keyed on a user header');
-    expect(unclaimedReason('ratelimit.remaining-headers', aiGateway)).toBe('the envoy-global limiter sends no x-ratelimit headers');
+    expect(unclaimedReason('ratelimit.remaining-headers', aiGateway)).toBeUndefined();
+    expect(unclaimedReason('ratelimit.remaining-headers', llmProxy)).toBe('the lifetime quota sends no x-ratelimit headers');
     expect(unclaimedReason('health.ready-reports-dependency', llmProxy)).toBe("llm-proxy's /ready does not report its database; llm-proxy uses no Redis");
     const noNetpol = { ...getProfile('routeiq').features, netpol: { unclaimed: 'a team that turned it off' } } as const;
     expect(unclaimedReason('netpol.matrix', noNetpol)).toBe('a team that turned it off');

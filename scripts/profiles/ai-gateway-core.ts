@@ -108,7 +108,7 @@ export const aiGatewayCore: ChartProfile = {
     'ratelimit.per-key': { unclaimed: 'the limit is keyed on a user header, not on a key' },
     'ratelimit.per-user-header': 'claimed',
     'ratelimit.shared-across-replicas': 'claimed',
-    'ratelimit.remaining-headers': { unclaimed: 'the envoy-global limiter sends no x-ratelimit headers' },
+    'ratelimit.remaining-headers': 'claimed',
     'metrics.prometheus': 'claimed',
     'metrics.token-usage': 'claimed',
     netpol: { unclaimed: 'neither ai-gateway-core nor models ships a NetworkPolicy at 17c254d' },
