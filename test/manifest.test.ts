@@ -13,7 +13,8 @@ import { apiHostOf, isLoopbackRegistry, parseImageRef } from '../scripts/cluster
 import { bearerChallenge, checkManifest, registryBaseUrl } from '../scripts/cluster/manifest.ts';
 import { parseRegistryMirrors } from '../scripts/cluster/registry-mirrors.ts';
 import { UserError } from '../scripts/errors.ts';
-import { freePort, pushImage, REGISTRY_BIN, registryBinPresent, startRegistry, type Registry } from './oci-registry.ts';
+import { freePort } from './free-port.ts';
+import { pushImage, REGISTRY_BIN, registryBinPresent, startRegistry, type Registry } from './oci-registry.ts';
 import { requireInCI } from './prerequisite.ts';
 import { startTokenService, type TokenService } from './token-service.ts';
 

@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execa, type ResultPromise } from 'execa';
 import { request } from 'undici';
+import { freePort } from './free-port.ts';
 
 export const REGISTRY_BIN = join(homedir(), '.cache/gateway-smoke/bin/registry');
 export const registryBinPresent = (): boolean => existsSync(REGISTRY_BIN);
@@ -30,14 +30,6 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the kernel's pick, released again). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 export async function startRegistry(dir: string, auth?: TokenAuth): Promise<Registry> {
   const port = await freePort();

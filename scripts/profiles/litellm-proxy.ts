@@ -1,4 +1,5 @@
 import type { ChartProfile } from './types.ts';
+import { litellmFeatures } from './litellm-features.ts';
 
 export const litellmProxy: ChartProfile = {
   name: 'litellm-proxy',
@@ -63,21 +64,7 @@ export const litellmProxy: ChartProfile = {
     },
   },
   local: 'litellm',
-  features: {
-    'health.probes': 'claimed',
-    'health.gateway-api': { unclaimed: 'the chart runs an app of its own, with its own probes' },
-    'health.ready-reports-postgres': 'claimed',
-    'health.ready-reports-redis': { unclaimed: "LiteLLM's readiness does not report Redis" },
-    'keys.admin-api': 'claimed',
-    'keys.revocation': 'claimed',
-    'ratelimit.per-key': 'claimed',
-    'ratelimit.per-user-header': { unclaimed: 'the limit is per key, not keyed on a user header' },
-    'ratelimit.shared-across-replicas': 'claimed',
-    'ratelimit.remaining-headers': 'claimed',
-    'metrics.prometheus': 'claimed',
-    'metrics.token-usage': { unclaimed: 'LiteLLM exports a total-tokens counter, not usage by token type' },
-    netpol: { unclaimed: 'the litellm-proxy chart ships no NetworkPolicy on main' },
-  },
+  features: litellmFeatures({ netpol: { unclaimed: 'the litellm-proxy chart ships no NetworkPolicy on main' } }),
   capabilities: {
     health: {
       live: { path: '/health/liveliness', status: 200, bodyIncludes: 'alive' },

@@ -1,4 +1,5 @@
 import type { ChartProfile, MockWiring } from './types.ts';
+import { litellmFeatures } from './litellm-features.ts';
 
 /**
  * The wiring inside config.gateway (a YAML document the chart takes as a string; the profile's
@@ -99,21 +100,7 @@ export const routeiq: ChartProfile = {
   },
   local: 'litellm',
   localIsStandIn: true,
-  features: {
-    'health.probes': 'claimed',
-    'health.gateway-api': { unclaimed: 'the chart runs an app of its own, with its own probes' },
-    'health.ready-reports-postgres': 'claimed',
-    'health.ready-reports-redis': { unclaimed: "the gateway's readiness does not report Redis" },
-    'keys.admin-api': 'claimed',
-    'keys.revocation': 'claimed',
-    'ratelimit.per-key': 'claimed',
-    'ratelimit.per-user-header': { unclaimed: 'the limit is per key, not keyed on a user header' },
-    'ratelimit.shared-across-replicas': 'claimed',
-    'ratelimit.remaining-headers': 'claimed',
-    'metrics.prometheus': 'claimed',
-    'metrics.token-usage': { unclaimed: 'LiteLLM exports a total-tokens counter, not usage by token type' },
-    netpol: 'claimed',
-  },
+  features: litellmFeatures({ netpol: 'claimed' }),
   capabilities: {
     health: {
       live: { path: '/_health/live', status: 200, jsonFields: ['status'] },

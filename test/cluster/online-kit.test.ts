@@ -9,7 +9,6 @@
 // registry, and the run reached its verdict; it prints the time from no cluster to verdict.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -18,6 +17,7 @@ import { KIT_NETWORKS } from '../../scripts/cluster/kit-setup.ts';
 import type { RunReport } from '../../scripts/report/model.ts';
 import { cacheDir, isExecutable } from '../../scripts/tools.ts';
 import { requireInCI } from '../prerequisite.ts';
+import { freePort } from '../free-port.ts';
 
 const CLUSTER = process.env['GATEWAY_SMOKE_ONLINE_TEST_CLUSTER'] ?? 'gs-kit';
 const REGISTRY_BIN = join(cacheDir(), 'bin', 'registry');
@@ -30,13 +30,6 @@ const haveImages =
   (await execa('docker', ['image', 'inspect', NODE_IMAGE, CHART_IMAGE_STAND_IN], { reject: false })).exitCode === 0 ||
   !requireInCI(`the images ${NODE_IMAGE} and ${CHART_IMAGE_STAND_IN}`, false, 'run `bash scripts/airgap/build.sh` and `bash scripts/images/build-images.sh`');
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Every file under a folder (Go writes its build cache as <2 hex digits>/<hash>-a|-d files). */
 async function filesUnder(dir: string): Promise<string[]> {
