@@ -33,7 +33,7 @@ function program(): Command {
     .option('--chart-mirror <dir>', 'folder of chart folders to use when the pinned upstream is unreachable (env GATEWAY_SMOKE_CHART_MIRROR)')
     .addOption(new Option('--images <mode>', "chart: the chart's own image; local: stand-ins built here; auto: own when pullable").default('auto'))
     .option('--prisma-engines <dir>', "Prisma's query and schema engines for LiteLLM (env GATEWAY_SMOKE_PRISMA_ENGINES)")
-    .option('--waivers <file>', 'YAML list of {check, reason, until, failure?}: accepted failures that do not fail the run before their date (failure: only when the message contains this text)')
+    .option('--waivers <file>', 'YAML list of {id, reason, until, cause?, chart?, link?}: failing checks accepted until their date (cause: only when every cause is of that kind; chart: only for that chart)')
     .addOption(new Option('--cluster-name <name>', 'kind cluster to create or reuse').default('gateway-smoke'))
     .option('--kubernetes-version <v>', "Kubernetes for a new kind cluster: a minor (1.33, its newest patch the kit has) or a release (1.33.4); default the newest the kit pins")
     .option('--context <name>', 'kube context for --target existing')

@@ -8,6 +8,13 @@ export const TARGET_KINDS: readonly TargetKind[] = ['kind', 'existing', 'local',
  * What a suite knows about the gateway under test. It never knows how the target was made: the
  * same suite runs on local, url and kind. Plain data, because it crosses into vitest workers.
  */
+/**
+ * What the environment can block: a whole suite, or one piece of one (stopping Postgres or Redis to
+ * watch readiness react; scripting an upstream 429). A closed list, so a misspelt key is a compile
+ * error rather than a check that silently runs.
+ */
+export type EnvironmentKey = SuiteName | 'health.postgres' | 'health.redis' | 'metrics.upstream-429';
+
 export interface Target {
   kind: TargetKind;
   chart: string;
@@ -27,8 +34,8 @@ export interface Target {
   mock?: { url: string; providerKey: string };
   /** The chart's own app is replaced by a stand-in (e.g. plain LiteLLM for routeiq). */
   standIn: boolean;
-  /** Per-suite or per-check blockers of this machine, reported as "environment: <reason>". */
-  environment: Partial<Record<SuiteName | `${SuiteName}.${string}`, string>>;
+  /** Per-suite or per-piece blockers of this machine, reported as "environment: <reason>". */
+  environment: Partial<Record<EnvironmentKey, string>>;
   /** Harness control endpoint (loopback): lets a suite stop and restart a dependency. */
   control?: { url: string; token: string; dependencies: string[] };
   /** Metric names the chart documents for its users (profile `metrics.documentedIn`), read from the chart that ran. */

@@ -18,6 +18,7 @@ import type { RunReport } from '../../scripts/report/model.ts';
 import { cacheDir, isExecutable } from '../../scripts/tools.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { freePort } from '../free-port.ts';
+import { checkManifest } from '../../scripts/cluster/manifest.ts';
 
 const CLUSTER = process.env['GATEWAY_SMOKE_ONLINE_TEST_CLUSTER'] ?? 'gs-kit';
 const REGISTRY_BIN = join(cacheDir(), 'bin', 'registry');
@@ -82,17 +83,18 @@ describe.runIf(haveRegistry && haveMirror && haveImages)('online kit, simulated 
     return digest;
   }
 
-  test('no cluster to verdict with nothing compiled, no egress rule, the chart image pulled from the mirror', async () => {
+  test('no cluster to verdict with nothing compiled, no egress rule, --images auto taking the chart image the registry serves and pulling it from the mirror', async () => {
     const nodeDigest = await push(NODE_IMAGE, 'kindest/node:v1.34.4');
     await push(CHART_IMAGE_STAND_IN, 'library/llm-proxy:latest'); // llm-proxy's chart: repository llm-proxy, tag = appVersion latest
     // The run gets a Go build cache of its own, empty: anything compiled during the run lands there
     // (the machine's shared cache would also see the other builds running on it).
     const goCache = join(work, 'go-build');
+    const mirrors = `docker.io=http://127.0.0.1:${port},ghcr.io=http://127.0.0.1:${port}`;
     const reportDir = join(work, 'report');
     const t0 = Date.now();
     const r = await execa(
       process.execPath,
-      ['scripts/cli.ts', '--chart', 'llm-proxy', '--suites', 'health', '--images', 'chart', '--cluster-name', CLUSTER, '--keep', 'always', '--report-dir', reportDir],
+      ['scripts/cli.ts', '--chart', 'llm-proxy', '--suites', 'health', '--images', 'auto', '--cluster-name', CLUSTER, '--keep', 'always', '--report-dir', reportDir],
       {
         reject: false,
         all: true,
@@ -102,7 +104,7 @@ describe.runIf(haveRegistry && haveMirror && haveImages)('online kit, simulated 
           GOCACHE: goCache,
           GATEWAY_SMOKE_KIT: 'online',
           GATEWAY_SMOKE_NODE_IMAGE: `127.0.0.1:${port}/kindest/node:v1.34.4@${nodeDigest}`,
-          GATEWAY_SMOKE_REGISTRY_MIRRORS: `docker.io=http://127.0.0.1:${port},ghcr.io=http://127.0.0.1:${port}`,
+          GATEWAY_SMOKE_REGISTRY_MIRRORS: mirrors,
         },
       },
     );
@@ -115,7 +117,12 @@ describe.runIf(haveRegistry && haveMirror && haveImages)('online kit, simulated 
     expect(report.outcome, out.slice(-4000)).toMatch(/^(VERIFIED|INCOMPLETE|FAILED)$/);
     expect(report.suites.flatMap((s) => s.checks).find((c) => c.id === 'health.live')?.verdict, out.slice(-4000)).toBe('pass');
     expect(report.fingerprint?.['cluster kit']).toBe('online: GATEWAY_SMOKE_KIT=online');
-    expect(report.fingerprint?.['app image']).toMatch(/^the chart's own llm-proxy:latest/);
+    // --images auto asked the registry (through the mirror) and took the chart's own image: it is served
+    expect(report.fingerprint?.['app image']).toMatch(/^the chart's own llm-proxy:latest \(its manifest is present \(/);
+    expect(report.provenance?.unproven ?? []).toEqual([]);
+    // ...and a tag the registry does not have would have been refused the same way, by name
+    const missing = await checkManifest('llm-proxy:no-such-tag', { env: { ...process.env, GATEWAY_SMOKE_REGISTRY_MIRRORS: mirrors } });
+    expect(missing.kind, missing.detail).toBe('manifest unknown');
 
     // nothing compiled: no build.sh step ran, Go's build cache untouched
     expect(out).toContain('online kit: node image');
