@@ -93,7 +93,7 @@ describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
     if (report.fingerprint['chart source']!.startsWith('mirror')) expect(report.fingerprint['chart change 1']).toMatch(/^dependency postgresql 15\.5\.38 .* dropped on a temporary copy of the chart/);
     // --images auto: the chart's own image (llm-proxy:latest on Docker Hub) cannot be pulled here.
     if (!dockerHub.reachable) {
-      expect(report.fingerprint['app image']).toMatch(/^local stand-in \(the chart's image llm-proxy:latest cannot be pulled here: docker\.io is unreachable \(GET https:\/\/registry-1\.docker\.io\/v2\/ failed: /);
+      expect(report.fingerprint['app image']).toMatch(/^local stand-in \(registry unreachable for llm-proxy:latest \(HEAD https:\/\/registry-1\.docker\.io\/v2\/library\/llm-proxy\/manifests\/latest failed: /);
       const verified = suitesWithCutOffs(report.suites).includes('ratelimit') ? '2 of 5 behaviours verified, 2 failed' : '3 of 5 behaviours verified, 1 failed';
       expect(headline(report)).toMatch(new RegExp(`^FAILED — ${verified}, 1 not applicable; chart: .*llm-proxy@66ec3dc.*; images: local stand-ins$`));
       expect(out).toContain(headline(report));
