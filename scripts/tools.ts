@@ -91,7 +91,8 @@ export async function locate(name: string, env: NodeJS.ProcessEnv = process.env)
   return locateSync(name, env);
 }
 
-function atLeast(v: number[], min: number[]): boolean {
+/** Whether version [major, minor, patch] is at least `min`. */
+export function atLeast(v: readonly number[], min: readonly number[]): boolean {
   for (let i = 0; i < 3; i++) {
     if ((v[i] ?? 0) !== (min[i] ?? 0)) return (v[i] ?? 0) > (min[i] ?? 0);
   }

@@ -9,7 +9,8 @@ import type { ManifestOutcome } from '../scripts/cluster/manifest.ts';
 import { UserError } from '../scripts/errors.ts';
 import { dependencyEnabled } from '../scripts/cluster/chart-source.ts';
 import { chooseClusterKit } from '../scripts/cluster/cluster-kit.ts';
-import { probeRegistry, registryOf } from '../scripts/cluster/registry.ts';
+import { parseImageRef } from '../scripts/cluster/image-ref.ts';
+import { probeRegistry } from '../scripts/cluster/registry.ts';
 import { missingReference, TerminalTracker } from '../scripts/kube/terminal.ts';
 
 const unreachable = { reachable: false, detail: 'GET https://ghcr.io/v2/ failed: ENOTFOUND' };
@@ -49,9 +50,9 @@ describe('app image', () => {
     expect(chartImageRef({ image: { repository: 'ghcr.io/baladithyab/litellm-llm-router', tag: '' } }, 'image', '1.81.3')).toBe(facts.chartImage);
     expect(chartImageRef({ image: { repository: 'llm-proxy', tag: 'v0.1.3' } }, 'image', 'latest')).toBe('llm-proxy:v0.1.3');
     expect(chartImageRef({ image: { repository: 'r', digest: 'sha256:ab' } }, 'image', '1')).toBe('r@sha256:ab');
-    expect(registryOf('ghcr.io/x/y:1')).toBe('ghcr.io');
-    expect(registryOf('llm-proxy:latest')).toBe('docker.io');
-    expect(registryOf('localhost:5000/x:1')).toBe('localhost:5000');
+    expect(parseImageRef('ghcr.io/x/y:1').registry).toBe('ghcr.io');
+    expect(parseImageRef('llm-proxy:latest').registry).toBe('docker.io');
+    expect(parseImageRef('localhost:5000/x:1').registry).toBe('localhost:5000');
   });
 
   const present: ManifestOutcome = { kind: 'present', digest: `sha256:${'a'.repeat(64)}`, detail: 'HEAD https://ghcr.io/v2/x/manifests/1 answered HTTP 200' };

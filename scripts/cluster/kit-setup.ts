@@ -11,7 +11,7 @@ import type { RunContext } from '../run-context.ts';
 import { cacheDir, isExecutable, toolDirs } from '../tools.ts';
 import { airgapKubernetes, checkCgroup, chooseClusterKit, hostHasCgroupV2, imageKubernetesVersion, type KitName, kitFromEnv } from './cluster-kit.ts';
 import { writeKindConfig } from './kind-config.ts';
-import { inspectTool, type KitTools, resolveKitTools } from './kit-tools.ts';
+import { inspectTool, type KitTools, releaseDownloads, resolveKitTools } from './kit-tools.ts';
 import { type KubernetesVersion, formatVersion, matchesVersion } from './kubernetes-version.ts';
 import { kindRelease, nodeImageFor } from './node-images.ts';
 import { checkManifest } from './manifest.ts';
@@ -128,6 +128,12 @@ export async function prepareClusterKit(o: { name: string; wanted?: KubernetesVe
     log,
     env,
     kubernetes,
+    // the versions scripts/airgap/lib.sh pins: one place for the kit's tool versions
+    downloads: releaseDownloads({
+      kind: await libDefault('KIND_VERSION', env),
+      kubectl: await libDefault('K8S_VERSION', env),
+      helm: await libDefault('HELM_VERSION', env),
+    }),
     build: async () => {
       const r = await execaGroup('bash', [BUILD_SH, 'go'], { signal: o.ctx.signal });
       if (r.exitCode !== 0) throw new Error(`scripts/airgap/build.sh go exited ${r.exitCode}: ${String(r.all ?? '').split('\n').slice(-5).join(' ')}`);

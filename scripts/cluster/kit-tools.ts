@@ -9,7 +9,7 @@ import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { cacheDir, isExecutable, TOOLS, toolDirs } from '../tools.ts';
+import { atLeast, cacheDir, isExecutable, TOOLS, toolDirs } from '../tools.ts';
 import { KIND_NODE_IMAGES, kindRelease, knownKindReleases } from './node-images.ts';
 import { probeUrl, type Reachability } from './registry.ts';
 
@@ -31,10 +31,10 @@ export interface Download {
   /** Path of the binary inside a .tar.gz, when the release is an archive. */
   inArchive?: string;
 }
-export function releaseDownloads(arch = process.arch === 'arm64' ? 'arm64' : 'amd64'): Record<KitToolName, Download> {
-  const kind = `https://github.com/kubernetes-sigs/kind/releases/download/v0.30.0/kind-linux-${arch}`;
-  const kubectl = `https://dl.k8s.io/release/v1.34.4/bin/linux/${arch}/kubectl`;
-  const helm = `https://get.helm.sh/helm-v3.19.0-linux-${arch}.tar.gz`;
+export function releaseDownloads(pins: Record<KitToolName, string>, arch = process.arch === 'arm64' ? 'arm64' : 'amd64'): Record<KitToolName, Download> {
+  const kind = `https://github.com/kubernetes-sigs/kind/releases/download/${pins.kind}/kind-linux-${arch}`;
+  const kubectl = `https://dl.k8s.io/release/${pins.kubectl}/bin/linux/${arch}/kubectl`;
+  const helm = `https://get.helm.sh/helm-${pins.helm}-linux-${arch}.tar.gz`;
   return {
     kind: { url: kind, sha256Url: `${kind}.sha256sum` },
     kubectl: { url: kubectl, sha256Url: `${kubectl}.sha256` },
@@ -44,10 +44,6 @@ export function releaseDownloads(arch = process.arch === 'arm64' ? 'arm64' : 'am
 
 function numbers(version: string): number[] {
   return version.split('.').map(Number);
-}
-function atLeast(v: number[], min: readonly number[]): boolean {
-  for (let i = 0; i < 3; i++) if ((v[i] ?? 0) !== (min[i] ?? 0)) return (v[i] ?? 0) > (min[i] ?? 0);
-  return true;
 }
 
 /** The tool's version, or why it cannot be used for the online kit. */
@@ -114,7 +110,8 @@ export async function downloadTool(name: KitToolName, d: Download, dir: string):
 export interface ResolveOptions {
   log: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-  downloads?: Record<KitToolName, Download>;
+  /** Where each tool is downloaded from when neither PATH nor the cache has it. */
+  downloads: Record<KitToolName, Download>;
   probe?: (url: string) => Promise<Reachability>;
   /** The cluster's Kubernetes version (kubectl must be within one minor of it). */
   kubernetes?: string;
@@ -124,7 +121,7 @@ export interface ResolveOptions {
 
 export async function resolveKitTools(o: ResolveOptions): Promise<KitTools> {
   const env = o.env ?? process.env;
-  const downloads = o.downloads ?? releaseDownloads();
+  const downloads = o.downloads;
   const probe = o.probe ?? ((url: string) => probeUrl(url, 5000));
   const cacheDirs = toolDirs(env);
   const pathDirs = (env['PATH'] ?? '').split(delimiter).filter((d) => d && !cacheDirs.includes(d));

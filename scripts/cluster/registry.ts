@@ -1,6 +1,7 @@
 // Whether a container registry answers from this machine, without pulling anything: an HTTPS GET
 // of its /v2/ endpoint. Any HTTP answer (401 included) means the registry is reachable.
 import { request } from 'undici';
+import { apiHostOf } from './image-ref.ts';
 
 export interface Reachability {
   reachable: boolean;
@@ -8,20 +9,8 @@ export interface Reachability {
   detail: string;
 }
 
-/** The registry host of an image reference (Docker's rules: no dot/colon/localhost → docker.io). */
-export function registryOf(image: string): string {
-  const first = image.split('/')[0] ?? '';
-  if (image.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost')) return first;
-  return 'docker.io';
-}
-
-/** docker.io's API lives on another host. */
-function apiHost(registry: string): string {
-  return registry === 'docker.io' ? 'registry-1.docker.io' : registry;
-}
-
 export async function probeRegistry(registry: string, timeoutMs = 5000): Promise<Reachability> {
-  return probeUrl(`https://${apiHost(registry)}/v2/`, timeoutMs);
+  return probeUrl(`https://${apiHostOf(registry)}/v2/`, timeoutMs);
 }
 
 /** Any HTTP answer from the URL means its host is reachable; a network error says why it is not. */

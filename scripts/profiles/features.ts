@@ -2,8 +2,8 @@
 // not (its type makes every feature one or the other, so a forgotten claim does not compile), and
 // every check names the feature it proves: results can then be read per feature, the way Gateway
 // API's conformance reports read them.
-import { CHECK_IDS, type CheckId } from '../report/check-ids.ts';
-import type { SuiteName } from './types.ts';
+import { type CheckId, idsOf } from '../report/check-ids.ts';
+import { SUITES, type SuiteName } from './types.ts';
 
 export const FEATURES = {
   'health.probes': 'the app answers its liveness and readiness endpoints without credentials',
@@ -87,9 +87,7 @@ export const CHECK_FEATURES: Record<CheckId, readonly FeatureId[]> = {
 
 /** Every check id of the catalogue, with its suite. */
 export function allCheckIds(): { id: CheckId; suite: SuiteName }[] {
-  return (Object.entries(CHECK_IDS) as [SuiteName, Record<string, string>][]).flatMap(([suite, ids]) =>
-    Object.keys(ids).map((id) => ({ id: id as CheckId, suite })),
-  );
+  return SUITES.flatMap((suite) => idsOf(suite).map((id) => ({ id: id as CheckId, suite })));
 }
 
 /** The features a check id proves for a chart with these claims (claimed ones only). */

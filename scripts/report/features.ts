@@ -32,13 +32,14 @@ export function featureResults(report: RunReport, claims: FeatureClaims, suitesR
     const base = { id, description: FEATURES[id] };
     if (claim !== 'claimed') return { ...base, claimed: false, reason: claim.unclaimed, result: 'not-applicable', checks: [] };
     const suite = FEATURE_SUITE[id];
-    const checks = report.suites
+    const proving = report.suites
       .filter((s) => s.suite === suite)
       .flatMap((s) => s.checks)
-      .filter((c) => suiteLevel(c.id) === suite || claimedFeaturesOf(c.id, claims).includes(id))
-      .map((c) => ({ id: c.id, verdict: c.verdict }));
-    if (!checks.length) return { ...base, claimed: true, result: suitesRun.includes(suite) ? 'fail' : 'not-run', checks };
-    return { ...base, claimed: true, result: suiteVerdict(checks.map((c) => ({ ...c, name: c.id, durationMs: 0 }))), checks };
+      .filter((c) => suiteLevel(c.id) === suite || claimedFeaturesOf(c.id, claims).includes(id));
+    const checks = proving.map((c) => ({ id: c.id, verdict: c.verdict }));
+    // a claimed feature of a suite that ran proves nothing without a check: suiteVerdict fails it
+    const result = proving.length || suitesRun.includes(suite) ? suiteVerdict(proving) : 'not-run';
+    return { ...base, claimed: true, result, checks };
   });
 }
 
