@@ -6,6 +6,7 @@ import { KubernetesObjectApi, type KubernetesObject, type V1Pod } from '@kuberne
 import { request } from 'undici';
 import { apiStatus, type Kube } from '../kube/client.ts';
 import { podProblem } from '../kube/wait.ts';
+import { fatal, notYet, retry } from '../retry.ts';
 import { registerSecret } from '../secrets.ts';
 import { STACK } from './ai-gateway-stack.ts';
 
@@ -35,15 +36,18 @@ interface Condition {
   message?: string;
 }
 
-async function poll(what: string, timeoutMs: number, signal: AbortSignal | undefined, check: () => Promise<string | undefined>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal?.throwIfAborted();
-    const unmet = await check();
-    if (unmet === undefined) return;
-    if (Date.now() > deadline) throw new Error(`${what} not reached after ${Math.round(timeoutMs / 1000)}s: ${unmet}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+/** Polls `check` (undefined = done, else what is unmet) every second; an error from `check` ends it at once. */
+function poll(what: string, timeoutMs: number, signal: AbortSignal | undefined, check: () => Promise<string | undefined>): Promise<void> {
+  return retry(
+    what,
+    { timeoutMs, intervalMs: 1000, ...(signal ? { signal } : {}), onTimeout: (last) => new Error(`${what} not reached after ${Math.round(timeoutMs / 1000)}s: ${(last as Error).message}`) },
+    async () => {
+      const unmet = await check().catch((err: Error) => {
+        throw fatal(err);
+      });
+      if (unmet !== undefined) throw notYet(unmet);
+    },
+  );
 }
 
 /** The Gateway's conditions (or why they cannot be read). */

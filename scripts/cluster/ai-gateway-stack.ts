@@ -14,6 +14,7 @@ import { DEPENDENCY_CHARTS } from '../images/index.ts';
 import { type HelmEnv, helmInstall, type InstallOptions } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
 import { waitForWorkloads, workloadStates } from '../kube/wait.ts';
+import { fatal, notYet, retry } from '../retry.ts';
 import { envoyGatewayBaseValues, type StackSources } from './ai-gateway-sources.ts';
 
 /** Where the stack lives. Envoy Gateway also runs every Gateway's Envoy Deployment in its namespace. */
@@ -240,17 +241,17 @@ async function applyCrds(c: StackContext, files: string[]): Promise<void> {
 // ------------------------------------------------------------------------------ waits
 
 /** Polls `check` (undefined = done, else what is unmet) every second until the deadline. */
-async function pollUntil(c: StackContext, what: string, timeoutMs: number, check: () => Promise<string | undefined>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let unmet = '';
-  for (;;) {
-    c.signal?.throwIfAborted();
-    const r = await check();
-    if (r === undefined) return;
-    unmet = r;
-    if (Date.now() > deadline) throw new Error(`waited ${Math.round(timeoutMs / 1000)}s for ${what}: ${unmet}`);
-    await new Promise((res) => setTimeout(res, 1000));
-  }
+function pollUntil(c: StackContext, what: string, timeoutMs: number, check: () => Promise<string | undefined>): Promise<void> {
+  return retry(
+    what,
+    { timeoutMs, intervalMs: 1000, ...(c.signal ? { signal: c.signal } : {}), onTimeout: (last) => new Error(`waited ${Math.round(timeoutMs / 1000)}s for ${what}: ${(last as Error).message}`) },
+    async () => {
+      const unmet = await check().catch((err: Error) => {
+        throw fatal(err);
+      });
+      if (unmet !== undefined) throw notYet(unmet);
+    },
+  );
 }
 
 /** Rejects as soon as a pod of the namespace is in a state no wait can fix, naming what it was for. */

@@ -1,3 +1,4 @@
+
 // What a chart needs next to it in the run namespace (the mock provider, Postgres, Redis), installed from
 // the project's fixture charts with images built here. Each install waits until its workloads are
 // ready and returns how the gateway reaches it.
@@ -9,6 +10,7 @@ import { type HelmEnv, helmInstall } from '../kube/helm.ts';
 import { watchForTerminalStates } from '../kube/terminal.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunContext } from '../run-context.ts';
+import { fatal, notYet, retry } from '../retry.ts';
 import { newSecret } from '../secrets.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import { capacityOf } from './run-namespaces.ts';
@@ -136,12 +138,16 @@ export function deploymentControl(t: FixtureTarget, deployment: string, what: st
     stop: async () => {
       await scale(0);
       // gone means no pod left at all, terminating ones included: they may still serve connections
-      for (const deadline = Date.now() + 120_000; ; ) {
-        const pods = await t.k.core.listNamespacedPod({ namespace: t.namespace, labelSelector: `app.kubernetes.io/instance=${deployment}` });
-        if (pods.items.length === 0) return;
-        if (Date.now() > deadline) throw new Error(`${what}: pods ${pods.items.map((p) => p.metadata?.name).join(', ')} still there 120s after scaling ${deployment} to 0`);
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+      await retry(
+        `${what} gone`,
+        { timeoutMs: 120_000, intervalMs: 1000, onTimeout: (last) => new Error(`${what}: pods ${(last as Error).message} still there 120s after scaling ${deployment} to 0`) },
+        async () => {
+          const pods = await t.k.core.listNamespacedPod({ namespace: t.namespace, labelSelector: `app.kubernetes.io/instance=${deployment}` }).catch((err: Error) => {
+            throw fatal(err);
+          });
+          if (pods.items.length > 0) throw notYet(pods.items.map((p) => p.metadata?.name).join(', '));
+        },
+      );
     },
     start: async () => {
       await scale(1);
@@ -150,12 +156,16 @@ export function deploymentControl(t: FixtureTarget, deployment: string, what: st
       // programs it (a second or two; seen on kind: a gateway call right after Ready got
       // "Can't reach database server", the same call seconds later worked).
       const slices = t.k.kc.makeApiClient(DiscoveryV1Api);
-      for (const deadline = Date.now() + 60_000; ; ) {
-        const list = await slices.listNamespacedEndpointSlice({ namespace: t.namespace, labelSelector: `kubernetes.io/service-name=${deployment}` });
-        if (list.items.some((sl) => sl.endpoints?.some((e) => e.conditions?.ready))) break;
-        if (Date.now() > deadline) throw new Error(`${what}: the Service ${deployment} lists no ready endpoint 60s after its pod became Ready`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      await retry(
+        `${what} endpoints`,
+        { timeoutMs: 60_000, intervalMs: 500, onTimeout: () => new Error(`${what}: the Service ${deployment} lists no ready endpoint 60s after its pod became Ready`) },
+        async () => {
+          const list = await slices.listNamespacedEndpointSlice({ namespace: t.namespace, labelSelector: `kubernetes.io/service-name=${deployment}` }).catch((err: Error) => {
+            throw fatal(err);
+          });
+          if (!list.items.some((sl) => sl.endpoints?.some((e) => e.conditions?.ready))) throw notYet('no ready endpoint');
+        },
+      );
       await new Promise((r) => setTimeout(r, 5_000));
     },
   };

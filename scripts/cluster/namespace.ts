@@ -5,6 +5,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { apiStatus, type Kube } from '../kube/client.ts';
 import type { KeepPolicy } from '../plan.ts';
+import { notYet, retry } from '../retry.ts';
 import type { RunContext } from '../run-context.ts';
 import { keep, type RunEnd } from './keep.ts';
 import { CHART_LABEL, KEPT_LABEL, type KeptWhy, listRunNamespaces, MANAGED_BY, superseded } from './run-namespaces.ts';
@@ -85,15 +86,17 @@ export async function deleteNamespace(k: Kube, namespace: string, ctx: RunContex
     if (apiStatus(err) === 404) return;
     throw err;
   }
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    try {
-      await k.core.readNamespace({ name: namespace });
-    } catch (err) {
-      if (apiStatus(err) === 404) return;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const gone = await retry(`namespace ${namespace} gone`, { timeoutMs: 90_000, intervalMs: 1000 }, async () => {
+    const still = await k.core.readNamespace({ name: namespace }).then(
+      () => true,
+      (err: unknown) => apiStatus(err) !== 404,
+    );
+    if (still) throw notYet('still there');
+  }).then(
+    () => true,
+    () => false,
+  );
+  if (gone) return;
   ctx.log.warn(`namespace ${namespace} stuck terminating after 90s; removing its finalizers`);
   const ns = await k.core.readNamespace({ name: namespace });
   ns.spec = { finalizers: [] };

@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { request } from 'undici';
+import { retry } from '../retry.ts';
 import type { Kube } from './client.ts';
 
 export interface PodTarget {
@@ -114,19 +115,14 @@ export class Tunnel {
 
   /** A TCP connect succeeds before the tunnel works; only an HTTP answer proves it. */
   async waitForRoundTrip(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      try {
+    await retry(
+      `tunnel ${this.describe}`,
+      { timeoutMs, intervalMs: 500, onTimeout: (last) => new Error(`tunnel ${this.describe} carried no HTTP round trip to ${this.opts.probePath} within ${timeoutMs / 1000}s: ${(last as Error).message}`) },
+      async () => {
         const res = await request(`${this.url}${this.opts.probePath}`, { headersTimeout: 5000, bodyTimeout: 5000 });
         await res.body.dump();
-        return;
-      } catch (err) {
-        last = (err as Error).message;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    throw new Error(`tunnel ${this.describe} carried no HTTP round trip to ${this.opts.probePath} within ${timeoutMs / 1000}s: ${last}`);
+      },
+    );
   }
 
   private async forward(socket: Socket): Promise<void> {

@@ -1,6 +1,7 @@
 // Readiness of everything a release created, watched through the API. A timeout names the
 // object, the unmet condition and its last events, never just "timed out".
 import type { CoreV1Event as V1Event, V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import { fatal, notYet, retry } from '../retry.ts';
 import type { Kube } from './client.ts';
 
 export interface WorkloadState {
@@ -81,20 +82,26 @@ export async function waitForWorkloads(
   namespace: string,
   opts: { labelSelector?: string; timeoutMs: number; what: string; signal?: AbortSignal; onProgress?: (line: string) => void },
 ): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
   let lastReport = 0;
-  for (;;) {
-    opts.signal?.throwIfAborted();
-    const states = await workloadStates(k, namespace, opts.labelSelector);
-    const pending = states.filter((s) => !s.ready);
-    if (states.length > 0 && pending.length === 0) return;
-    if (Date.now() > deadline) throw new ReadinessTimeout(await explain(k, namespace, pending, opts));
-    if (opts.onProgress && Date.now() - lastReport > 15_000) {
-      lastReport = Date.now();
-      opts.onProgress(`waiting for ${opts.what}: ${pending.map((p) => `${p.ref} (${p.unmet})`).join('; ') || 'no workload yet'}`);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  let pending: WorkloadState[] = [];
+  await retry(
+    opts.what,
+    { timeoutMs: opts.timeoutMs, intervalMs: 1000, ...(opts.signal ? { signal: opts.signal } : {}), onTimeout: async () => new ReadinessTimeout(await explain(k, namespace, pending, opts)) },
+    async () => {
+      // an API error is not a pending workload: it ends the wait as it comes
+      const states = await workloadStates(k, namespace, opts.labelSelector).catch((err: Error) => {
+        throw fatal(err);
+      });
+      pending = states.filter((s) => !s.ready);
+      if (states.length > 0 && pending.length === 0) return;
+      const unmet = pending.map((p) => `${p.ref} (${p.unmet})`).join('; ') || 'no workload yet';
+      if (opts.onProgress && Date.now() - lastReport > 15_000) {
+        lastReport = Date.now();
+        opts.onProgress(`waiting for ${opts.what}: ${unmet}`);
+      }
+      throw notYet(unmet);
+    },
+  );
 }
 
 async function explain(

@@ -11,6 +11,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { request } from 'undici';
+import { fatal, notYet, retry } from '../retry.ts';
 
 export type StartOptions = {
   /** Human name used in messages, e.g. "llm-proxy". */
@@ -190,15 +191,13 @@ export class ManagedProcess {
   stop(graceMs = 10_000): Promise<void> {
     this.stopping ??= (async () => {
       this.killGroupSync('SIGTERM');
-      const deadline = Date.now() + graceMs;
-      while (Date.now() < deadline) {
-        if (this.exited && this.groupMembers().length === 0) break;
-        await sleep(100);
-      }
-      if (!this.exited || this.groupMembers().length > 0) {
+      const gone = () => {
+        if (!this.exited || this.groupMembers().length > 0) throw notYet('group still alive');
+      };
+      const settled = await retry(`${this.name} to exit`, { timeoutMs: graceMs, intervalMs: 100 }, gone).then(() => true, () => false);
+      if (!settled) {
         this.killGroupSync('SIGKILL');
-        const hard = Date.now() + 5_000;
-        while (Date.now() < hard && (!this.exited || this.groupMembers().length > 0)) await sleep(50);
+        await retry(`${this.name} to exit after SIGKILL`, { timeoutMs: 5_000, intervalMs: 50 }, gone).catch(() => undefined);
       }
       await Promise.race([this.exitPromise, sleep(2_000)]);
       live.delete(this);
@@ -215,27 +214,25 @@ export class ManagedProcess {
   async waitUntil(ready: ReadyProbe): Promise<void> {
     const timeoutMs = ready.timeoutMs ?? DEFAULT_READY_MS;
     const interval = ready.intervalMs ?? 250;
-    const deadline = Date.now() + timeoutMs;
     const waiting = `waiting up to ${Math.round(timeoutMs / 1000)}s for ${this.name} at ${ready.what}`;
+    const exitedFirst = () => new ProcessError(`${this.name} ${this.describeExit()} before it was ready (${waiting}; log: ${this.logFile})`, this.tailLog());
+    // an exit mid-pause ends the wait at once, with the log tail
+    const exited = new AbortController();
+    void this.exitPromise.then(() => exited.abort(exitedFirst()));
     let last = 'no answer yet';
-    while (true) {
-      if (this.exited) {
-        throw new ProcessError(`${this.name} ${this.describeExit()} before it was ready (${waiting}; log: ${this.logFile})`, this.tailLog());
-      }
+    const timedOut = () => new ProcessError(`${this.name} was not ready in time: ${waiting}; last answer: ${this.redact(last)} (log: ${this.logFile})`, this.tailLog());
+    await retry(ready.what, { timeoutMs, intervalMs: interval, signal: exited.signal, onTimeout: timedOut }, async () => {
+      if (this.exited) throw fatal(exitedFirst());
+      let r: boolean | string;
       try {
-        const r = await ready.probe();
-        if (r === true) return;
-        if (typeof r === 'string') last = r;
+        r = await ready.probe();
       } catch (err) {
-        last = errText(err);
+        r = errText(err);
       }
-      if (Date.now() >= deadline) break;
-      await Promise.race([sleep(interval), this.exitPromise]);
-    }
-    throw new ProcessError(
-      `${this.name} was not ready in time: ${waiting}; last answer: ${this.redact(last)} (log: ${this.logFile})`,
-      this.tailLog(),
-    );
+      if (r === true) return;
+      if (typeof r === 'string') last = r;
+      throw notYet(last);
+    });
   }
 
   /** waitUntil for an HTTP URL answering 2xx (or `ok`). */

@@ -4,6 +4,7 @@
 import { PassThrough } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { type Kube, kube } from '../../scripts/kube/client.ts';
+import { fatal, notYet, retry } from '../../scripts/retry.ts';
 import type { ClusterFacts } from '../../scripts/targets/types.ts';
 
 export const PROBE_IMAGE = process.env['GATEWAY_SMOKE_PROBE_IMAGE'] ?? 'gateway-smoke/probe:1';
@@ -44,16 +45,20 @@ export class ClusterProbe {
   }
 
   async waitRunning(namespace: string, name: string, timeoutMs = 90_000): Promise<V1Pod> {
-    const deadline = Date.now() + timeoutMs;
     let pod: V1Pod | undefined;
-    while (Date.now() < deadline) {
-      pod = await this.k.core.readNamespacedPod({ name, namespace });
-      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      if (ready && pod.status?.podIP) return pod;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const why = pod?.status?.containerStatuses?.[0]?.state?.waiting;
-    throw new Error(`probe pod ${namespace}/${name} not ready after ${timeoutMs / 1000}s${why ? `: ${why.reason} ${why.message ?? ''}` : ''}`);
+    const why = () => pod?.status?.containerStatuses?.[0]?.state?.waiting;
+    return retry(
+      `probe pod ${namespace}/${name}`,
+      { timeoutMs, intervalMs: 1000, onTimeout: () => new Error(`probe pod ${namespace}/${name} not ready after ${timeoutMs / 1000}s${why() ? `: ${why()!.reason} ${why()!.message ?? ''}` : ''}`) },
+      async () => {
+        pod = await this.k.core.readNamespacedPod({ name, namespace }).catch((err: Error) => {
+          throw fatal(err);
+        });
+        const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ready && pod.status?.podIP) return pod;
+        throw notYet('not ready');
+      },
+    );
   }
 
   /** Adds an ephemeral probe container to a pod (e.g. the gateway) and waits for it to run. */
@@ -66,14 +71,16 @@ export class ClusterProbe {
       ];
       await this.k.core.replaceNamespacedPodEphemeralcontainers({ name: podName, namespace, body: pod });
     }
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const p = await this.k.core.readNamespacedPod({ name: podName, namespace });
-      const st = p.status?.ephemeralContainerStatuses?.find((c) => c.name === container);
-      if (st?.state?.running) return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    throw new Error(`ephemeral probe container ${container} in ${namespace}/${podName} did not start within 60s`);
+    await retry(
+      `ephemeral probe container ${container}`,
+      { timeoutMs: 60_000, intervalMs: 1000, onTimeout: () => new Error(`ephemeral probe container ${container} in ${namespace}/${podName} did not start within 60s`) },
+      async () => {
+        const p = await this.k.core.readNamespacedPod({ name: podName, namespace }).catch((err: Error) => {
+          throw fatal(err);
+        });
+        if (!p.status?.ephemeralContainerStatuses?.find((c) => c.name === container)?.state?.running) throw notYet('not running');
+      },
+    );
   }
 
   /** Runs a command in a container; resolves with its exit code (from the exec status). */
