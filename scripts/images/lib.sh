@@ -87,13 +87,26 @@ gs_litellm_tag() {
 
 gs_sha() { sha256sum | cut -c1-12; }
 
+# sha256 (16 hex) of a large file, remembered by its identity (device, inode, size, mtime): the
+# Node binary is ~120 MB and hashing it took seconds on every run and listing, for the same file.
+gs_file_sha16() { # FILE
+  local real id memo h
+  real="$(readlink -f -- "$1")"
+  id="$(stat -L -c '%d-%i-%s-%Y' -- "$real")" || return 1
+  memo="$GS_ICACHE/file-sha/$(printf '%s' "$real" | gs_sha)-$id"
+  if [[ -s "$memo" ]]; then cat "$memo"; return 0; fi
+  h="$(sha256sum <"$real" | cut -c1-16)" || return 1
+  mkdir -p "$GS_ICACHE/file-sha" && printf '%s\n' "$h" >"$memo.$$" && mv -f "$memo.$$" "$memo"
+  echo "$h"
+}
+
 # The mock's tag: a hash of mock/*.ts (names and contents) and the Node binary that runs them (by
 # content: checkouts whose Node differs must not share a tag on one docker daemon).
 gs_mock_tag() { # [DIR with the mock's *.ts; default mock/]
   local dir="${1:-$GS_REPO_ROOT/mock}" f ver
   ver="$("$GS_NODE_BIN" --version 2>/dev/null)" || { echo "gateway-smoke images: $GS_NODE_BIN does not run (npm ci?)" >&2; return 1; }
   {
-    echo "node $ver $(sha256sum <"$GS_NODE_BIN" | cut -c1-16)"
+    echo "node $ver $(gs_file_sha16 "$GS_NODE_BIN")"
     for f in $(cd "$dir" && ls -1 -- *.ts | LC_ALL=C sort); do
       printf '== %s\n' "$f"; cat "$dir/$f"
     done
