@@ -1,11 +1,13 @@
 // The images a run needs: built here (scripts/images/build-images.sh), loaded into the kind nodes
 // only where a node lacks them, then checked on every node through containerd's own view.
-import { join } from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { type ImageName, listImages } from '../images/index.ts';
 import { execaGroup } from '../process-group.ts';
 import { PROJECT_ROOT } from '../project-root.ts';
 import type { RunContext } from '../run-context.ts';
+import { cacheDir } from '../tools.ts';
 
 export type ImageRefs = Partial<Record<ImageName, string>>;
 
@@ -41,20 +43,44 @@ function lineFor(lines: string[], ref: string): string | undefined {
 
 /** Whether every node of the cluster already has the image (a user may pre-load the chart's own). */
 export async function onEveryNode(kind: string, cluster: string, ref: string): Promise<boolean> {
-  for (const node of await nodesOf(kind, cluster)) if (!lineFor(await imagesOnNode(node), ref)) return false;
-  return true;
+  const listings = await Promise.all((await nodesOf(kind, cluster)).map(imagesOnNode));
+  return listings.every((lines) => lineFor(lines, ref) !== undefined);
 }
 
-/** The image ID (config digest) behind a node's image line: what `docker image inspect` calls Id. */
-async function configDigestOnNode(node: string, line: string): Promise<string | undefined> {
+/**
+ * The image ID (config digest) behind a manifest (or index) digest on a node: what `docker image
+ * inspect` calls Id. Content-addressed, so once read it holds on every node and every cluster:
+ * remembered in `known` (a warm run then asks each node only for its image list).
+ */
+async function configDigestOnNode(node: string, manifest: string, known: Map<string, string>): Promise<string | undefined> {
+  const hit = known.get(manifest);
+  if (hit) return hit;
   const content = async (digest: string) => JSON.parse((await execa('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'content', 'get', digest])).stdout) as { config?: { digest?: string }; manifests?: { digest: string }[] };
   try {
-    let m = await content(line.split(/\s+/)[2] ?? '');
+    let m = await content(manifest);
     if (!m.config && m.manifests?.[0]) m = await content(m.manifests[0].digest);
+    if (m.config?.digest) known.set(manifest, m.config.digest);
     return m.config?.digest;
   } catch {
     return undefined;
   }
+}
+
+const KNOWN_FILE = join(cacheDir(), 'images', 'node-config-digests.json');
+
+async function readKnown(): Promise<Map<string, string>> {
+  try {
+    return new Map(Object.entries(JSON.parse(await readFile(KNOWN_FILE, 'utf8')) as Record<string, string>));
+  } catch {
+    return new Map();
+  }
+}
+
+async function writeKnown(known: Map<string, string>): Promise<void> {
+  await mkdir(dirname(KNOWN_FILE), { recursive: true });
+  const tmp = `${KNOWN_FILE}.${process.pid}`;
+  await writeFile(tmp, JSON.stringify(Object.fromEntries(known)));
+  await rename(tmp, KNOWN_FILE);
 }
 
 async function localImageId(ref: string): Promise<string | undefined> {
@@ -65,35 +91,39 @@ async function localImageId(ref: string): Promise<string | undefined> {
 /**
  * Loads what some node lacks (or has only as an older build under the same tag: a version tag is
  * rebuilt when its inputs change), then proves every node has each image; returns digests for the fingerprint.
+ * Nodes are asked at the same time; with every image already in place this is one `ctr images ls` per node.
  */
 export async function loadImages(o: { kind: string; cluster: string; refs: string[]; ctx: RunContext }): Promise<Record<string, string>> {
-  const nodes = await nodesOf(o.kind, o.cluster);
+  const [nodes, idList, known] = await Promise.all([nodesOf(o.kind, o.cluster), Promise.all(o.refs.map(localImageId)), readKnown()]);
+  const ids = new Map(o.refs.map((ref, i) => [ref, idList[i]]));
+  const learnt = known.size;
   const missing = new Set<string>();
-  const ids = new Map<string, string | undefined>();
-  for (const ref of o.refs) ids.set(ref, await localImageId(ref));
-  for (const node of nodes) {
-    const lines = await imagesOnNode(node);
-    for (const ref of o.refs) {
-      const line = lineFor(lines, ref);
-      if (!line) missing.add(ref);
-      else if (ids.get(ref) && (await configDigestOnNode(node, line)) !== ids.get(ref)) {
-        o.ctx.log.info(`node ${node} has an older build of ${ref}: loading it again`);
-        missing.add(ref);
+  let listings = await Promise.all(nodes.map(imagesOnNode));
+  await Promise.all(
+    nodes.map(async (node, n) => {
+      for (const ref of o.refs) {
+        const line = lineFor(listings[n]!, ref);
+        if (!line) missing.add(ref);
+        else if (ids.get(ref) && (await configDigestOnNode(node, line.split(/\s+/)[2] ?? '', known)) !== ids.get(ref)) {
+          o.ctx.log.info(`node ${node} has an older build of ${ref}: loading it again`);
+          missing.add(ref);
+        }
       }
-    }
-  }
+    }),
+  );
+  if (known.size !== learnt) await writeKnown(known).catch(() => undefined); // only a cache
   if (missing.size) {
     o.ctx.log.info(`loading ${[...missing].join(', ')} into ${nodes.length} nodes`);
     const r = await execaGroup(o.kind, ['load', 'docker-image', '--name', o.cluster, ...missing], { signal: o.ctx.signal });
     o.ctx.signal.throwIfAborted();
     if (r.exitCode !== 0) throw new Error(`kind load docker-image exited ${r.exitCode}: ${r.all.split('\n').slice(-4).join(' ')}`);
+    // `kind load` has been known to report success for images a node does not have: check each node.
+    listings = await Promise.all(nodes.map(imagesOnNode));
   }
-  // `kind load` has been known to report success for images a node does not have: check each node.
   const digests: Record<string, string> = {};
-  for (const node of nodes) {
-    const lines = await imagesOnNode(node);
+  for (const [n, node] of nodes.entries()) {
     for (const ref of o.refs) {
-      const line = lineFor(lines, ref);
+      const line = lineFor(listings[n]!, ref);
       if (!line) {
         throw new Error(`node ${node} does not have image ${ref} after \`kind load\`; re-run, or load it with \`kind load docker-image ${ref} --name ${o.cluster}\``);
       }
