@@ -11,7 +11,7 @@ import { NOT_GIVEN } from './prisma-engines.ts';
 
 /** Check ids of this chart that end `environment` without engines; empty when its gateway is not LiteLLM. */
 export function checksBlockedWithoutEngines(profile: ChartProfile): string[] {
-  const litellm = profile.local === 'litellm' || profile.app?.standIn?.image === 'litellm';
+  const litellm = profile.local === 'litellm' || profile.app?.standIn?.prismaEngines === true;
   if (!litellm) return [];
   const ids = [...idsOf('keys'), ...idsOf('ratelimit')];
   const health = profile.capabilities.health;

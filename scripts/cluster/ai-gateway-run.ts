@@ -196,8 +196,9 @@ export async function provisionAiGateway(o: AiGatewayRunInput): Promise<AiGatewa
   const envoyNow = async (): Promise<V1Pod[]> =>
     (await k.core.listNamespacedPod({ namespace: STACK.egNamespace, labelSelector: gateway.envoySelector })).items;
 
-  const rl = profile.capabilities.ratelimit;
-  if (!isNotApplicable(rl) && rl.flavour === 'envoy-global') {
+  if (gatewayRef.awaitRateLimit) {
+    const rl = profile.capabilities.ratelimit;
+    if (isNotApplicable(rl) || !('userHeader' in rl)) throw new Error(`profile ${profile.name}: gateway.awaitRateLimit needs a rate-limit capability with a userHeader`);
     await ctx.phase('wait for Envoy to enforce the global rate limit', () =>
       waitRateLimitEnforced(replicas.length ? replicas.map((r) => r.url) : [baseUrl], {
         userHeader: rl.userHeader,

@@ -51,7 +51,7 @@ export const aiGatewayCore: ChartProfile = {
   },
   // unused: the run reaches the Gateway's Envoy Service (`gateway`), which Envoy Gateway creates
   service: { nameSuffix: GATEWAY, port: 80 },
-  gateway: { name: GATEWAY, listenerPort: 80 },
+  gateway: { name: GATEWAY, listenerPort: 80, awaitRateLimit: true },
   needs: ['envoy-ai-gateway'],
   providerKeySecret: { name: PROVIDER_SECRET, key: 'apiKey' },
   // Wiring only: names, the client-facing certificate, the collector address, replicas, how the

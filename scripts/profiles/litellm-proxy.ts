@@ -60,6 +60,7 @@ export const litellmProxy: ChartProfile = {
     valuesPath: 'image',
     standIn: {
       image: 'litellm',
+      prismaEngines: true,
       values: (ref) => ({ image: { repository: ref.split(':')[0], tag: ref.split(':')[1], pullPolicy: 'IfNotPresent' } }),
     },
   },

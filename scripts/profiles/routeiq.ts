@@ -86,6 +86,7 @@ export const routeiq: ChartProfile = {
     // point at LiteLLM's own, and the health suite's checks of /_health/* are stand-in limits.
     standIn: {
       image: 'litellm',
+      prismaEngines: true,
       values: (ref) => ({
         image: { repository: ref.split(':')[0], tag: ref.split(':')[1], digest: '', pullPolicy: 'IfNotPresent' },
         probes: {

@@ -151,6 +151,8 @@ export interface AppImage {
     image: StandInImage;
     /** Values that make the chart run the stand-in (image ref, probe paths it has). */
     values(ref: string): Record<string, unknown>;
+    /** The stand-in is LiteLLM, whose key API needs Prisma's engines: built with them, and a database only when it has them. */
+    prismaEngines?: boolean;
   };
 }
 
@@ -219,6 +221,11 @@ export interface Correction {
 export interface GatewayRef {
   name: string;
   listenerPort: number;
+  /**
+   * Provisioning waits until every Envoy enforces the global rate limit (its rate-limit service
+   * config arrives after the Gateway is Programmed); needs a rate-limit capability with a userHeader.
+   */
+  awaitRateLimit?: boolean;
 }
 
 /** Secrets a chart reads but does not create: the harness creates them next to what it installs. */

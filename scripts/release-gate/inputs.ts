@@ -83,7 +83,7 @@ export function setupLocalFor(profile: ChartProfile): string[] {
 /** Whether the chart's gateway is LiteLLM on this target and images mode, so its key API needs Prisma's engines. */
 export function needsPrismaEngines(profile: ChartProfile, target: string, images: string): boolean {
   if (target === 'local') return profile.local === 'litellm';
-  return images !== 'chart' && profile.app?.standIn?.image === 'litellm';
+  return images !== 'chart' && profile.app?.standIn?.prismaEngines === true;
 }
 
 /**
