@@ -9,6 +9,7 @@
 // The cluster is made (and kept) by the warm-up run of each chart when it is not there; a warm-up
 // run also puts the chart's images on the nodes. Target: verdict ≤ 1.3 × floor.
 import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +57,16 @@ function runCli(chart: string, reportDir: string, keep: string): Promise<{ exit:
   const args = [CLI, '--chart', chart, '--cluster-name', cluster, '--keep', keep, '--report-dir', reportDir, ...extra];
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // the run's own log goes to a file beside the report dir (its step timings are worth reading)
+    const log = createWriteStream(`${reportDir}.log`);
+    process.stderr.write(`  log: ${reportDir}.log\n`);
     let tail = '';
-    child.stderr.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-4000)));
+    child.stdout.pipe(log, { end: false });
+    child.stderr.on('data', (b: Buffer) => {
+      log.write(b);
+      tail = (tail + b.toString()).slice(-4000);
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === null || code > 4) reject(new Error(`${chart}: the run exited ${code}: ${tail.split('\n').slice(-6).join('\n')}`));
