@@ -14,6 +14,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { execa } from 'execa';
 import { locateSync } from '../tools.ts';
 import { environmentProblem, lastLine, type Problem } from './problem.ts';
+import { notYet, retry } from '../retry.ts';
 
 export interface DockerFacts {
   /** The docker CLI, if there is one. */
@@ -103,10 +104,10 @@ export async function gatherDockerFacts(clusterName: string, env: NodeJS.Process
   if (dockerPath && !probe.answers && dockerdPid !== undefined && root && !skipHostPrep) {
     // The one verdict that hangs on it (host-prep.sh would wait for this dockerd): a daemon that is
     // just starting answers within seconds, so give it those before calling it stuck.
-    for (let i = 0; i < 5 && !probe.answers; i++) {
-      await new Promise((r) => setTimeout(r, 1000));
+    await retry('the Docker daemon to answer', { timeoutMs: 5000, intervalMs: 1000 }, async () => {
       probe = await dockerAnswers(dockerPath, env);
-    }
+      if (!probe.answers) throw notYet(probe.said ?? 'no answer');
+    }).catch(() => undefined); // still silent: the verdict below says so
   }
   const hasDockerd = (await stat('/usr/sbin/dockerd').catch(() => undefined))?.isFile() ?? false;
   return {
