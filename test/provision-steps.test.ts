@@ -60,12 +60,15 @@ describe('provisioning steps', () => {
     expect(() => checkSteps([step('a', [], 1), step('a', [], 1)])).toThrow('provisioning step a is listed twice');
   });
 
-  test("both chart families' lists are well formed, and the mock, Postgres and Redis need nothing of each other", () => {
+  test("both chart families' lists are well formed; mock, Postgres and Redis need nothing of each other nor the image build", () => {
     for (const steps of [HELM_CHART_STEPS, GATEWAY_API_STEPS]) {
       checkSteps(steps);
       const needs = Object.fromEntries(steps.map((s) => [s.name, s.needs]));
       for (const a of ['mock', 'postgres', 'redis']) for (const b of ['mock', 'postgres', 'redis']) expect(needs[a]).not.toContain(b);
       expect(needs['namespace']).not.toContain('images');
+      // they start beside the image build when every node already holds their images (fixtureImage waits otherwise)
+      for (const fixture of ['mock', 'postgres', 'redis']) expect(needs[fixture]).not.toContain('images');
+      expect(needs['values']).toContain('images');
     }
   });
 });

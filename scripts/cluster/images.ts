@@ -88,30 +88,47 @@ async function localImageId(ref: string): Promise<string | undefined> {
   return r.exitCode === 0 ? r.stdout.trim() : undefined;
 }
 
-/**
- * Loads what some node lacks (or has only as an older build under the same tag: a version tag is
- * rebuilt when its inputs change), then proves every node has each image; returns digests for the fingerprint.
- * Nodes are asked at the same time; with every image already in place this is one `ctr images ls` per node.
- */
-export async function loadImages(o: { kind: string; cluster: string; refs: string[]; ctx: RunContext }): Promise<Record<string, string>> {
+/** What each node lists, and which refs some node lacks or holds only as another build (by config digest). */
+async function survey(o: { kind: string; cluster: string; refs: string[]; log?: (line: string) => void }): Promise<{ nodes: string[]; listings: string[][]; missing: Set<string>; ids: Map<string, string | undefined> }> {
   const [nodes, idList, known] = await Promise.all([nodesOf(o.kind, o.cluster), Promise.all(o.refs.map(localImageId)), readKnown()]);
   const ids = new Map(o.refs.map((ref, i) => [ref, idList[i]]));
   const learnt = known.size;
   const missing = new Set<string>();
-  let listings = await Promise.all(nodes.map(imagesOnNode));
+  const listings = await Promise.all(nodes.map(imagesOnNode));
   await Promise.all(
     nodes.map(async (node, n) => {
       for (const ref of o.refs) {
         const line = lineFor(listings[n]!, ref);
         if (!line) missing.add(ref);
         else if (ids.get(ref) && (await configDigestOnNode(node, line.split(/\s+/)[2] ?? '', known)) !== ids.get(ref)) {
-          o.ctx.log.info(`node ${node} has an older build of ${ref}: loading it again`);
+          o.log?.(`node ${node} has an older build of ${ref}: loading it again`);
           missing.add(ref);
         }
       }
     }),
   );
   if (known.size !== learnt) await writeKnown(known).catch(() => undefined); // only a cache
+  return { nodes, listings, missing, ids };
+}
+
+/**
+ * The refs every node already holds as the build local Docker has: what a run may start before
+ * the build has confirmed its images are up to date (a cheap look: one `ctr images ls` per node).
+ */
+export async function heldByEveryNode(o: { kind: string; cluster: string; refs: string[] }): Promise<Set<string>> {
+  const { missing, ids } = await survey(o);
+  return new Set(o.refs.filter((r) => !missing.has(r) && ids.get(r) !== undefined));
+}
+
+/**
+ * Loads what some node lacks (or has only as an older build under the same tag: a version tag is
+ * rebuilt when its inputs change), then proves every node has each image; returns the refs it loaded.
+ * Nodes are asked at the same time; with every image already in place this is one `ctr images ls` per node.
+ */
+export async function loadImages(o: { kind: string; cluster: string; refs: string[]; ctx: RunContext }): Promise<string[]> {
+  const surveyed = await survey({ ...o, log: (l) => o.ctx.log.info(l) });
+  const { nodes, missing } = surveyed;
+  let listings = surveyed.listings;
   if (missing.size) {
     o.ctx.log.info(`loading ${[...missing].join(', ')} into ${nodes.length} nodes`);
     const r = await execaGroup(o.kind, ['load', 'docker-image', '--name', o.cluster, ...missing], { signal: o.ctx.signal });
@@ -120,15 +137,12 @@ export async function loadImages(o: { kind: string; cluster: string; refs: strin
     // `kind load` has been known to report success for images a node does not have: check each node.
     listings = await Promise.all(nodes.map(imagesOnNode));
   }
-  const digests: Record<string, string> = {};
   for (const [n, node] of nodes.entries()) {
     for (const ref of o.refs) {
-      const line = lineFor(listings[n]!, ref);
-      if (!line) {
+      if (!lineFor(listings[n]!, ref)) {
         throw new Error(`node ${node} does not have image ${ref} after \`kind load\`; re-run, or load it with \`kind load docker-image ${ref} --name ${o.cluster}\``);
       }
-      digests[`image ${ref}`] = line.split(/\s+/).find((f) => f.startsWith('sha256:'))?.slice(0, 19) ?? 'present';
     }
   }
-  return digests;
+  return [...missing];
 }

@@ -1,12 +1,12 @@
 // Redis next to the chart when the profile installs it, so replicas share the per-key limit.
 import { installRedis } from '../dependencies.ts';
 import type { Step } from './runner.ts';
-import { installsRedis } from './images.ts';
+import { fixtureImage, installsRedis, restartDeployment } from './images.ts';
 import type { ProvisionState } from './state.ts';
 
 export const redisStep: Step<ProvisionState> = {
   name: 'redis',
-  needs: ['images', 'namespace'],
+  needs: ['image-check', 'namespace'],
   when: (s) => s.plan.profile.installs?.includes('redis') === true,
   async run(s) {
     const { ctx } = s;
@@ -15,6 +15,8 @@ export const redisStep: Step<ProvisionState> = {
       return;
     }
     const want = s.plan.profile.dependencySecrets?.redis;
-    s.cache = await ctx.phase('install Redis', () => installRedis(s.fixtures!, s.images!.redis, want ? { secret: { name: want.secret, key: want.key } } : {}));
+    const image = await fixtureImage(s, 'redis');
+    s.cache = await ctx.phase('install Redis', () => installRedis(s.fixtures!, image.ref, want ? { secret: { name: want.secret, key: want.key } } : {}));
+    await image.settle(restartDeployment(s, 'redis', 'Redis'));
   },
 };

@@ -45,6 +45,13 @@ export interface ProvisionState {
   app?: AppImageChoice | undefined;
   standIn?: boolean;
   provenance?: Provenance;
+  /** The refs the run's images have by their inputs (before any build). */
+  imageRefs?: ImageRefs;
+  /** Of those, the ones every node already holds as the build Docker has. */
+  held?: Set<string>;
+  /** The build and load going on in the background; resolves with the refs it loaded into the nodes. */
+  imagesReady?: Promise<string[]>;
+  /** The images as built (and loaded), once imagesReady has resolved. */
   images?: ImageRefs;
   /** Prisma's engines as given (checked once): the LiteLLM stand-in's variant and the database decision. */
   engines?: EnginesResult;

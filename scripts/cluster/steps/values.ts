@@ -21,7 +21,7 @@ export function valueLayers(plan: RunPlan, defaults: Values, wiring: MockWiring)
 
 export const valuesStep: Step<ProvisionState> = {
   name: 'values',
-  needs: ['cluster', 'mock', 'postgres', 'redis'],
+  needs: ['cluster', 'images', 'mock', 'postgres', 'redis'],
   async run(s) {
     const { plan, db, cache } = s;
     const namespace = s.namespace!;
