@@ -54,6 +54,24 @@ function dotted(pointer: string): string {
     .replace(/^\./, '');
 }
 
+/** The schema's errors as sentences, in order; a map's missing keys make one sentence. */
+function describeAll(errors: ErrorObject[]): string[] {
+  const sentences = new Map<string, string[]>(); // key → missing keys, or the one sentence
+  for (const e of errors) {
+    if (e.keyword === 'required') {
+      const at = dotted(e.instancePath);
+      const missing = `${at ? `${at}.` : ''}${(e.params as { missingProperty: string }).missingProperty}`;
+      sentences.set(`required ${at}`, [...(sentences.get(`required ${at}`) ?? []), `\`${missing}\``]);
+    } else {
+      const d = describe(e);
+      if (d) sentences.set(d, [d]);
+    }
+  }
+  return [...sentences].map(([key, parts]) =>
+    key.startsWith('required ') ? `${parts.join(', ')} ${parts.length > 1 ? 'are' : 'is'} missing (required)` : parts[0]!,
+  );
+}
+
 function describe(e: ErrorObject): string | undefined {
   const at = dotted(e.instancePath);
   const p = e.params as Record<string, unknown>;
@@ -62,8 +80,6 @@ function describe(e: ErrorObject): string | undefined {
     case 'if':
     case 'oneOf': // its branches' own errors say more
       return undefined;
-    case 'required':
-      return `\`${join(at, String(p['missingProperty']))}\` is missing (required)`;
     case 'additionalProperties':
       return `\`${join(at, String(p['additionalProperty']))}\` is not a known key here`;
     case 'enum':
@@ -102,7 +118,7 @@ function basePath(ref: string, from: string): string {
 function resolveChain(file: string, seen: string[] = []): Values {
   if (seen.includes(file)) fail(file, [`\`extends\` goes round in a circle: ${[...seen, file].join(' → ')}`]);
   const own = readYaml(file);
-  const errors = validate(own).map(describe).filter((d): d is string => d !== undefined);
+  const errors = describeAll(validate(own));
   if (errors.length) fail(file, errors);
   const { extends: ref, abstract: _abstract, ...rest } = own;
   if (typeof ref !== 'string') return own;
@@ -177,7 +193,7 @@ export function loadProfile(file: string): ChartProfile {
   if (readYaml(path)['abstract'] === true) fail(path, ['it is `abstract: true`, a base for other profiles: write a profile that `extends:` it']);
   const { extends: _e, abstract: _a, ...complete } = resolveChain(path);
   // merged, the profile must be complete (the schema's `then:` applies to a file with no extends)
-  const errors = validate(complete).map(describe).filter((d): d is string => d !== undefined);
+  const errors = describeAll(validate(complete));
   if (errors.length) fail(path, errors);
   checkPlaceholders(path, complete as ProfileDocument);
   return toProfile(complete as ProfileDocument, path);
