@@ -39,7 +39,7 @@ export interface ProfileDocument extends Record<string, unknown> {
 
 let validator: ReturnType<Ajv2020['compile']> | undefined;
 function validate(doc: unknown): ErrorObject[] {
-  validator ??= new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
+  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
   return validator(doc) ? [] : (validator.errors ?? []);
 }
 
@@ -81,7 +81,7 @@ function describe(e: ErrorObject): string | undefined {
     case 'oneOf': // its branches' own errors say more
       return undefined;
     case 'additionalProperties':
-      return `\`${join(at, String(p['additionalProperty']))}\` is not a known key here`;
+      return `\`${join(at, String(p['additionalProperty']))}\` is not a known key here (expected one of: ${Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ')})`;
     case 'enum':
       return `\`${at}\` must be one of: ${(p['allowedValues'] as unknown[]).join(', ')}`;
     case 'const':
