@@ -51,6 +51,9 @@ export function renderMarkdown(report: RunReport): string {
   if (report.unusedWaivers?.length) {
     lines.push('', '## Waivers that matched no failing check', '', ...report.unusedWaivers.map((w) => `- ${w}`));
   }
+  if (report.profileFindings?.length) {
+    lines.push('', '## Profile findings (the profile and this chart version)', '', ...report.profileFindings.map((f) => `- ${f}`));
+  }
   if (report.chartFindings?.length) {
     lines.push('', '## Chart findings', '', ...report.chartFindings.map((f) => `- ${f}`));
   }
