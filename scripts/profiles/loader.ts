@@ -37,10 +37,25 @@ export interface ProfileDocument extends Record<string, unknown> {
   app?: { valuesPath: string; standIn?: { image: StandInImage; values: Values } };
 }
 
-let validator: ReturnType<Ajv2020['compile']> | undefined;
-function validate(doc: unknown): ErrorObject[] {
-  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
-  return validator(doc) ? [] : (validator.errors ?? []);
+type Validator = ReturnType<Ajv2020['compile']>;
+let validators: { complete: Validator; partial: Validator } | undefined;
+
+/** The schema without its required fields: what a file that `extends:` another (or a base) must meet on its own. */
+function partialOf(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(partialOf);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => !['required', 'if', 'then', 'else'].includes(k)).map(([k, v]) => [k, partialOf(v)]));
+}
+
+/** The schema's errors for a complete profile, or for a partial one (a base, or a file that extends one). */
+function validate(doc: unknown, kind: 'complete' | 'partial' = 'complete'): ErrorObject[] {
+  if (!validators) {
+    const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, unknown>;
+    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
+    validators = { complete: ajv.compile(schema), partial: ajv.compile({ ...(partialOf(schema) as object), $id: String(schema["$id"]).replace(".schema.json", ".partial.schema.json") }) };
+  }
+  const v = validators[kind];
+  return v(doc) ? [] : (v.errors ?? []);
 }
 
 /** ajv's `/features/ratelimit.per-key` as the dotted path a reader finds in the file. */
@@ -118,7 +133,7 @@ function basePath(ref: string, from: string): string {
 function resolveChain(file: string, seen: string[] = []): Values {
   if (seen.includes(file)) fail(file, [`\`extends\` goes round in a circle: ${[...seen, file].join(' → ')}`]);
   const own = readYaml(file);
-  const errors = describeAll(validate(own));
+  const errors = describeAll(validate(own, 'extends' in own || own['abstract'] === true ? 'partial' : 'complete'));
   if (errors.length) fail(file, errors);
   const { extends: ref, abstract: _abstract, ...rest } = own;
   if (typeof ref !== 'string') return own;
