@@ -96,12 +96,13 @@ describe('the chart versions a profile was written for', () => {
 
 describe('profile findings in the report', () => {
   test('summary.md, report.html and conformance.yaml carry them', async () => {
-    const { renderMarkdown } = await import('../scripts/report/markdown.ts');
+    const { renderConsoleTable, renderMarkdown } = await import('../scripts/report/markdown.ts');
     const { renderHtml } = await import('../scripts/report/html.ts');
     const { renderConformance } = await import('../scripts/report/features.ts');
     const finding = 'value `replicaCount` is not in this chart version (the profile sets it in values)';
     const report = { chart: 'team', chartTitle: 'Team', target: 'kind', startedAt: new Date().toISOString(), durationMs: 1, phases: [], suites: [], fingerprint: {}, knownDefects: [], profileFindings: [finding] };
     expect(renderMarkdown(report)).toContain(`## Profile findings (the profile and this chart version)\n\n- ${finding}`);
+    expect(renderConsoleTable(report)).toContain(`profile finding: ${finding}`);
     expect(renderHtml(report)).toContain('<li>value `replicaCount` is not in this chart version');
     expect(renderConformance(report)).toContain('profileFindings:\n  - value `replicaCount` is not in this chart version');
   });

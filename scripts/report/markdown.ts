@@ -77,6 +77,8 @@ export function renderConsoleTable(report: RunReport): string {
   const vwidth = Math.max(7, ...rows.map((r) => r[1]!.length));
   const out = [`${'suite'.padEnd(width)}  ${'verdict'.padEnd(vwidth)}  detail`];
   for (const [suite, verdict, detail] of rows) out.push(`${suite!.padEnd(width)}  ${verdict!.padEnd(vwidth)}  ${detail}`);
+  // how the profile fits this chart version: never only in a file nobody opens
+  for (const f of report.profileFindings ?? []) out.push(`profile finding: ${f}`);
   return mask(out.join('\n'));
 }
 
