@@ -13,40 +13,14 @@ import { failuresBesidesCutOffs, suitesWithCutOffs } from '../cut-off.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { RENAMED_FINDING, UNCLAIMED_REASON, writeTeamProfile } from '../team-profile.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
-import { expectVerdicts, type VerdictTable } from './verdict-table.ts';
+import { expectVerdicts, LLM_PROXY_ON_KIND, type VerdictTable } from './verdict-table.ts';
 
 const mirror = process.env['GATEWAY_SMOKE_CHART_MIRROR'];
 const ready = requireInCI('a chart mirror (GATEWAY_SMOKE_CHART_MIRROR)', Boolean(mirror), 'point it at ../shared/charts (its llm-proxy/ is copied as the team chart)');
 afterAll(() => releaseTestCluster());
 
 /** llm-proxy on kind (test/cluster/cluster-e2e.test.ts), with key revocation unclaimed by the team. */
-const TEAM_PROXY_ON_KIND: VerdictTable = {
-  'health.live': 'pass',
-  'health.ready': 'pass',
-  'health.ready-reports-dependency': 'not-applicable',
-  'keys.create': 'pass',
-  'keys.wrong-admin-refused': 'pass',
-  'keys.sdk-completion': 'pass',
-  'keys.sdk-stream': 'pass',
-  'keys.missing-key-refused': 'pass',
-  'keys.wrong-key-refused': 'pass',
-  'keys.provider-key-upstream': 'pass',
-  'keys.revoked-refused': 'not-applicable',
-  'keys.revoked-limited-refused': 'not-applicable',
-  'ratelimit.burst-answered': 'pass',
-  'ratelimit.burst-exact': 'pass',
-  'ratelimit.429-shape': 'pass',
-  'ratelimit.remaining-headers': 'not-applicable',
-  'ratelimit.other-user-unaffected': 'not-applicable',
-  'ratelimit.no-header-unlimited': 'not-applicable',
-  'ratelimit.shared-across-replicas': 'pass',
-  'metrics.series-exist': 'pass',
-  'metrics.requests-counted': 'pass',
-  'metrics.failures-counted': 'pass',
-  'metrics.documented-names': 'not-applicable',
-  'metrics.monotonic': 'pass',
-  netpol: 'not-applicable',
-};
+const TEAM_PROXY_ON_KIND: VerdictTable = { ...LLM_PROXY_ON_KIND, 'keys.revoked-refused': 'not-applicable', 'keys.revoked-limited-refused': 'not-applicable' };
 
 describe.skipIf(!ready)("kind target, a team's YAML profile for a chart the harness has no profile for", () => {
   test('the renamed value is a finding, the unclaimed feature not applicable with its reason, everything else verified', async () => {
