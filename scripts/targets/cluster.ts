@@ -9,6 +9,7 @@ import { runSteps } from '../cluster/steps/runner.ts';
 import type { ProvisionState } from '../cluster/steps/state.ts';
 import { collectDiagnostics } from '../kube/diagnostics.ts';
 import type { RunPlan } from '../plan.ts';
+import { profileFindings } from '../profiles/chart-fit.ts';
 import type { CheckResult } from '../report/model.ts';
 import type { RunContext } from '../run-context.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
@@ -38,6 +39,15 @@ export class ClusterProvisioner implements Provisioner {
     const { ctx } = this.s;
     await runSteps(stepsFor(this.plan.profile), this.s, { log: ctx.log, signal: ctx.signal });
     return this.s.target!;
+  }
+
+  /** The profile against the chart that was resolved (chart-fit.ts): the upstream is the profile's pinned commit. */
+  async profileFindings(): Promise<string[]> {
+    const chart = this.s.resolvedChart;
+    if (!chart) return [];
+    const { source } = this.plan.profile;
+    const commit = chart.origin === 'upstream' && source.kind === 'git' ? source.commit : undefined;
+    return profileFindings(this.plan.profile, { path: chart.path, version: chart.meta.version, commit });
   }
 
   async chartFindings(o: { failed: boolean }): Promise<string[]> {

@@ -11,6 +11,7 @@ export const chartStep: Step<ProvisionState> = {
   async run(s) {
     const { plan, ctx } = s;
     s.chart = await ctx.phase('resolve chart source', () => resolveChart({ profile: plan.profile, chartDir: plan.chartDir, mirror: plan.chartMirror, ctx }));
+    s.resolvedChart = s.chart;
     s.defaults = await chartDefaults(s.chart.path);
     s.fingerprint['corrections'] = describeCorrections(plan.profile, plan.corrections);
   },

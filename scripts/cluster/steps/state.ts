@@ -32,6 +32,8 @@ export interface ProvisionState {
   readonly checks: CheckResult[];
 
   chart?: ResolvedChart;
+  /** The chart as resolved, before its dependencies were prepared (the profile's findings read it). */
+  resolvedChart?: ResolvedChart;
   /** The main chart's values.yaml: the corrections' evidence and embedded documents start from it. */
   defaults?: Values;
   /** What the values select (image, dependency conditions), read before the wiring exists. */
