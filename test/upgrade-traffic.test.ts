@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterEach, expect, test } from 'vitest';
 import { PROJECT_ROOT } from '../scripts/project-root.ts';
+import { RELAY_JS } from '../scripts/upgrade/relay.ts';
 import { attributePods, startTraffic } from '../scripts/upgrade/traffic.ts';
+import { freePort } from './free-port.ts';
 import { useMock } from './mock-fixture.ts';
 
 const mock = useMock();
@@ -61,4 +63,16 @@ test('a proxy killed mid-stream: the streams in flight are recorded as cut off, 
   // the provider saw those streams aborted by its client: the cut-off is the proxy's, not the mock's
   const journal = mock().journal.entries();
   for (const r of cut) expect(journal.find((e) => e.headers['x-mock-tag'] === r.tag)?.outcome).toBe('aborted');
+});
+
+test("the in-cluster relay's program carries plain and streamed answers to the Service it points at", async () => {
+  const port = await freePort();
+  const target = new URL(mock().url);
+  proxy = execa(process.execPath, ['-e', RELAY_JS], { reject: false, env: { TARGET_HOST: target.hostname, TARGET_PORT: target.port, RELAY_PORT: String(port), RELAY_HOST: '127.0.0.1' } });
+  await sleep(500);
+  const traffic = startTraffic({ baseUrl: `http://127.0.0.1:${port}`, apiKey: 'sk-test', model: 'mock-gpt', clients: 2, latencyMs: 10, streamChunks: 3, streamIntervalMs: 10, pauseMs: 10 });
+  await sleep(600);
+  const records = await traffic.stop();
+  expect(records.filter((r) => r.stream && r.complete).length).toBeGreaterThan(0);
+  expect(records.every((r) => r.complete && r.mockId !== undefined)).toBe(true);
 });

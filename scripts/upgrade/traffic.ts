@@ -23,6 +23,8 @@ export interface TrafficRecord {
   sawUsage?: boolean;
   /** What the client saw when it was not complete (the SDK's error, or "ended without [DONE]"). */
   error?: string;
+  /** The mock's journal id, when the gateway passed its x-mock-request-id answer header on. */
+  mockId?: number;
   /** The address the gateway's upstream request came from, and the pod holding it (when known). */
   clientAddress?: string;
   pod?: string;
@@ -91,6 +93,11 @@ function describeError(err: unknown): { status: number | null; error: string } {
   return { status: null, error: `${e?.message ?? String(err)}${cause ? ` (${cause})` : ''}`.slice(0, 300) };
 }
 
+function noteMockId(rec: TrafficRecord, response: Response): void {
+  const id = Number(response.headers.get('x-mock-request-id'));
+  if (Number.isInteger(id) && id > 0) rec.mockId = id;
+}
+
 export function startTraffic(o: TrafficOptions): Traffic {
   const clients = o.clients ?? 8;
   const streamEvery = o.streamEvery ?? 2;
@@ -123,6 +130,7 @@ export function startTraffic(o: TrafficOptions): Traffic {
           .create({ model: o.model, messages, stream: true, stream_options: { include_usage: true } }, { headers })
           .withResponse();
         rec.status = response.status;
+        noteMockId(rec, response);
         rec.chunks = 0;
         rec.sawUsage = false;
         for await (const chunk of data) {
@@ -135,6 +143,7 @@ export function startTraffic(o: TrafficOptions): Traffic {
       } else {
         const { data, response } = await sdk.chat.completions.create({ model: o.model, messages }, { headers }).withResponse();
         rec.status = response.status;
+        noteMockId(rec, response);
         rec.complete = (data.choices?.length ?? 0) > 0;
         if (!rec.complete) rec.error = 'the answer had no choices';
       }
@@ -169,16 +178,20 @@ export function startTraffic(o: TrafficOptions): Traffic {
 
 /**
  * Adds the serving address and pod to each record from the mock's journal (the entry carrying its
- * x-mock-tag). `podByIp` holds every pod IP seen during the run, old pods' included.
+ * x-mock-tag, or the id the mock answered with). `podByIp` holds every pod IP seen during the run, old pods' included.
  */
 export function attributePods(records: TrafficRecord[], journal: readonly JournalEntry[], podByIp: ReadonlyMap<string, string>): TrafficRecord[] {
   const byTag = new Map<string, JournalEntry>();
+  const byId = new Map<number, JournalEntry>();
   for (const e of journal) {
     const tag = e.headers['x-mock-tag'];
     if (tag) byTag.set(tag, e);
+    byId.set(e.id, e);
   }
   return records.map((r) => {
-    const client = byTag.get(r.tag)?.client ?? undefined;
+    // the tag when the gateway forwards client headers upstream, else the id it passed back
+    const entry = byTag.get(r.tag) ?? (r.mockId !== undefined ? byId.get(r.mockId) : undefined);
+    const client = entry?.client ?? undefined;
     if (!client) return r;
     const pod = podByIp.get(client);
     return { ...r, clientAddress: client, ...(pod ? { pod } : {}) };
