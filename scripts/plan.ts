@@ -187,6 +187,7 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
       ...(raw.upgradeFromImage ? { image: raw.upgradeFromImage } : {}),
     };
     await checkUpgradeSource(plan.upgradeFrom);
+    plan.suites = [...plan.suites, 'upgrade'];
     // the candidate is known now only when it is a folder; otherwise the run checks once it is resolved
     if (plan.chartDir) await refuseIdenticalUpgrade(plan.upgradeFrom, { chartDir: plan.chartDir });
   } else if (raw.upgradeFromValues || raw.upgradeFromImage) {

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { UserError } from '../scripts/errors.ts';
 import { buildPlan, type RawOptions } from '../scripts/plan.ts';
 import { PROJECT_ROOT } from '../scripts/project-root.ts';
+import { imageLayer } from '../scripts/upgrade/run.ts';
 import { chartContentHash, imageVersion, refuseIdenticalUpgrade } from '../scripts/upgrade/source.ts';
 
 const base: RawOptions = { chart: 'llm-proxy', target: 'kind', suites: 'all', keep: 'on-failure', clusterName: 'gs', model: 'mock-gpt' };
@@ -63,6 +64,7 @@ describe('--upgrade-from', () => {
     const { a, b, changed } = await chartCopies();
     const plan = await buildPlan({ ...base, chartDir: a, upgradeFrom: changed, upgradeFromValues: 'old.yaml' }, {});
     expect(plan.upgradeFrom).toEqual({ chartDir: changed, valuesFile: resolve('old.yaml') });
+    expect(plan.suites).toEqual(['health', 'keys', 'ratelimit', 'metrics', 'netpol', 'upgrade']);
     const imageOnly = await buildPlan({ ...base, chartDir: a, upgradeFrom: b, upgradeFromImage: 'v0.1.2' }, {});
     expect(imageOnly.upgradeFrom?.image).toBe('v0.1.2');
     await expect(refuseIdenticalUpgrade({ chartDir: b, image: 'v0.1.2' }, { chartDir: a, image: 'gateway-smoke/llm-proxy:v0.1.3' })).resolves.toBeUndefined();
@@ -80,5 +82,11 @@ describe('--upgrade-from', () => {
     const r = await execa(process.execPath, [join(PROJECT_ROOT, 'scripts', 'cli.ts'), '--chart', 'llm-proxy', '--chart-dir', a, '--upgrade-from', b], { reject: false, cwd: PROJECT_ROOT });
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/gateway-smoke: --upgrade-from .* holds the same chart as the candidate/);
+  });
+
+  test("the previous release's image: a version sets the tag only, a reference sets repository and tag", () => {
+    expect(imageLayer('image', 'v0.1.2')).toEqual({ image: { tag: 'v0.1.2' } });
+    expect(imageLayer('app.image', 'gateway-smoke/llm-proxy:v0.1.2')).toEqual({ app: { image: { repository: 'gateway-smoke/llm-proxy', tag: 'v0.1.2', pullPolicy: 'IfNotPresent' } } });
+    expect(imageLayer('image', 'localhost:5000/llm-proxy:v0.1.2')).toMatchObject({ image: { repository: 'localhost:5000/llm-proxy', tag: 'v0.1.2' } });
   });
 });

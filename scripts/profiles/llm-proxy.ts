@@ -61,6 +61,8 @@ export const llmProxy: ChartProfile = {
     },
     keys: { flavour: 'llm-proxy' },
     ratelimit: { flavour: 'lifetime-quota', limit: 3, sharedAcrossReplicas: true },
+    // a token's request count is a row of its database (Postgres, which this profile installs)
+    upgrade: { quotaPersists: "a token's max_requests count is kept in llm-proxy's database (Postgres here), not in the pod" },
     metrics: {
       path: '/metrics/prometheus',
       requestsCounter: 'llm_proxy_requests_total',

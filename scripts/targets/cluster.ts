@@ -41,6 +41,7 @@ import { checkPrismaEngines, type EnginesResult } from '../prisma-engines.ts';
 import { startControlServer } from './control-server.ts';
 import { environmentFor } from './environment.ts';
 import type { Diagnosis, Provisioner } from './index.ts';
+import { UpgradeRun } from '../upgrade/run.ts';
 import type { Provenance, ProvisionedTarget, Target } from './types.ts';
 
 const MOCK_PORT = 8089;
@@ -183,6 +184,21 @@ export class ClusterProvisioner implements Provisioner {
 
     const release = profile.name;
     this.release = release;
+    // --upgrade-from: the previous release first (and traffic); the install below is then the upgrade
+    const upgrade = plan.upgradeFrom
+      ? new UpgradeRun({
+          plan, ctx, k, namespace, release, wiring, values, mockService, mockPort: MOCK_PORT, mockImage: images.mock!,
+          candidateChart: chart.path,
+          ...(app ? { candidateImage: standIn && profile.app?.standIn ? images[profile.app.standIn.image]! : app.chartImage } : {}),
+          install: (chartPath, layers, valuesFiles) => {
+            if (!this.releases.includes(release)) this.releases.push(release);
+            return this.watched(k, namespace, (signal) => helmInstall(helmEnv, { release, chart: chartPath, namespace, values: layers, valuesFiles, timeoutMs: READY_TIMEOUT_MS, signal }));
+          },
+          ...(this.kind ? { loadImage: async (ref: string) => void (await loadImages({ kind: this.kind!.kindBin, cluster: plan.clusterName, refs: [ref], ctx })) } : {}),
+          findService: () => findService(k, namespace, release, profile),
+        })
+      : undefined;
+    await upgrade?.before();
     const applied = plan.corrections ? correctionsFor(profile, release) : [];
     const checks = await installWithCorrections({
       release,
@@ -201,6 +217,7 @@ export class ClusterProvisioner implements Provisioner {
       ),
     );
 
+    const upgraded = await upgrade?.finish();
     const svc = await findService(k, namespace, release, profile);
     const probePath = 'live' in profile.capabilities.health ? profile.capabilities.health.live.path : '/';
     const tunnels = await openTunnels({ k, ctx, namespace, gateway: { service: svc, port: profile.service.port, probePath }, mock: { service: mockService, port: MOCK_PORT } });
@@ -230,6 +247,7 @@ export class ClusterProvisioner implements Provisioner {
         environment: environmentFor(profile, { kind: plan.target, standIn, prisma, adminKey: true, mock: true, controllable: control?.dependencies ?? [] }),
         ...(control ? { control } : {}),
         ...(documented ? { documentedMetrics: documented } : {}),
+        ...(upgraded ? { upgrade: upgraded } : {}),
         cluster: {
           kubeconfig,
           ...(k.context ? { context: k.context } : {}),
@@ -442,7 +460,7 @@ export class ClusterProvisioner implements Provisioner {
     namespace: string,
     o: { release: string; chart: string; values: Values[]; postRenderer?: InstallOptions['postRenderer'] },
   ): Promise<void> {
-    this.releases.push(o.release);
+    if (!this.releases.includes(o.release)) this.releases.push(o.release);
     const { plan } = this;
     await this.watched(k, namespace, (signal) =>
       helmInstall(env, { ...o, namespace, ...(plan.valuesFile ? { valuesFiles: [plan.valuesFile] } : {}), timeoutMs: READY_TIMEOUT_MS, signal }),
