@@ -3,6 +3,7 @@
 // works, the key deleted before is still refused, a partly used quota was not reset (where the
 // profile says the chart keeps it).
 import { expect, type TestContext } from 'vitest';
+import { upgradeEvidence } from '../scripts/upgrade/analysis.ts';
 import type { UpgradeOutcome } from '../scripts/upgrade/run.ts';
 import type { CheckId } from '../scripts/report/check-ids.ts';
 import { cause, check } from './lib/check.ts';
@@ -17,6 +18,8 @@ const completionPath = '/v1/chat/completions';
 /** The analysis's own verdict, reported as this check's: causes as data, the message as the failure. */
 function judged(id: CheckId, title: string): void {
   check(id, title, (ctx) => {
+    // the timeline and counts go to the report with the first check, whatever its verdict
+    if (id === 'upgrade.rollout') ctx.task.meta.evidence = { upgrade: upgradeEvidence(upgrade!) };
     const c = upgrade!.checks.find((x) => x.id === id);
     if (!c) throw new Error(`the upgrade analysis made no ${id} check`);
     for (const k of c.causes ?? []) cause(ctx, k.kind, k.detail, k.evidence);

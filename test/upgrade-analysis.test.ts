@@ -3,8 +3,10 @@
 // that replaced nothing is "no rollout happened" (never a pass), and restarts fail.
 import { describe, expect, test } from 'vitest';
 import { isKnownCheckId } from '../scripts/report/check-ids.ts';
-import { type CheckResult, suiteVerdict } from '../scripts/report/model.ts';
-import { analyseUpgrade, periodOf, type PodTimes } from '../scripts/upgrade/analysis.ts';
+import { renderJUnit } from '../scripts/report/junit.ts';
+import { renderMarkdown } from '../scripts/report/markdown.ts';
+import { type CheckResult, type RunReport, suiteVerdict } from '../scripts/report/model.ts';
+import { analyseUpgrade, periodOf, type PodTimes, upgradeEvidence } from '../scripts/upgrade/analysis.ts';
 import type { TrafficRecord } from '../scripts/upgrade/traffic.ts';
 
 const T = Date.parse('2026-12-07T12:00:00Z');
@@ -97,4 +99,23 @@ describe('upgrade analysis', () => {
     expect(periodOf({ start: s(39), end: s(41) }, window)).toBe('during');
     expect(periodOf({ start: s(41), end: s(42) }, window)).toBe('after');
   });
+});
+
+test('summary.md and JUnit carry the counts before / during / after the rollout', () => {
+  const cut = rec(18, 20, { stream: true, complete: false, sawDone: false, sawUsage: false, chunks: 3, error: 'cut' });
+  const records = [rec(0, 1), cut, rec(50, 51)];
+  const a = analyseUpgrade({ records, pods: rolled, window });
+  const evidence = upgradeEvidence({ records, pods: rolled, window, counts: a.counts });
+  expect(evidence.perSecond.reduce((n, b) => n + b.ok + b.cut + b.failed, 0)).toBe(3);
+  expect(evidence.perSecond[20]).toEqual({ ok: 0, failed: 0, cut: 1 });
+  const report: RunReport = {
+    chart: 'llm-proxy', chartTitle: 'llm-proxy', target: 'kind', startedAt: new Date(T).toISOString(), durationMs: 1, phases: [], fingerprint: {}, knownDefects: [],
+    suites: [{ suite: 'upgrade', verdict: suiteVerdict(a.checks), durationMs: 1, checks: a.checks, evidence: { upgrade: evidence } }],
+  };
+  const md = renderMarkdown(report);
+  expect(md).toContain('| during the rollout | 1 | 0 | 1 |');
+  expect(md).toMatch(/- old pod gw-old-a: created .*, terminating 2026-12-07T12:00:20.000Z/);
+  const xml = renderJUnit(report);
+  expect(xml).toContain('<property name="upgrade.during.cut" value="1"/>');
+  expect(xml).toContain('<property name="upgrade.before.requests" value="1"/>');
 });

@@ -196,6 +196,7 @@ export class ClusterProvisioner implements Provisioner {
           },
           ...(this.kind ? { loadImage: async (ref: string) => void (await loadImages({ kind: this.kind!.kindBin, cluster: plan.clusterName, refs: [ref], ctx })) } : {}),
           findService: () => findService(k, namespace, release, profile),
+          helm: helmBin,
         })
       : undefined;
     await upgrade?.before();

@@ -162,3 +162,40 @@ export function analyseUpgrade(input: { records: readonly TrafficRecord[]; pods:
   );
   return { checks, counts, oldPods: old.map((p) => p.name), newPods: fresh.map((p) => p.name), replaced: replaced.map((p) => p.name) };
 }
+
+/** What the report draws and counts (suite evidence): requests per second by outcome, the pods' marks. */
+export interface UpgradeEvidence {
+  /** Epoch ms of second 0. */
+  start: number;
+  window: UpgradeWindow;
+  counts: UpgradeCounts;
+  /** One bucket per second since `start`, by when the request ended. */
+  perSecond: { ok: number; failed: number; cut: number }[];
+  pods: { name: string; created: number; ready?: number; terminated?: number; restarts: number; old: boolean }[];
+}
+
+export function upgradeEvidence(o: { records: readonly TrafficRecord[]; pods: readonly PodTimes[]; window: UpgradeWindow; counts: UpgradeCounts }): UpgradeEvidence {
+  const start = Math.min(o.window.upgradeStart, ...o.records.map((r) => r.start));
+  const end = Math.max(o.window.rolloutEnd, ...o.records.map((r) => r.end));
+  const perSecond = Array.from({ length: Math.floor((end - start) / 1000) + 1 }, () => ({ ok: 0, failed: 0, cut: 0 }));
+  for (const r of o.records) {
+    const b = perSecond[Math.floor((r.end - start) / 1000)]!;
+    if (isCutStream(r)) b.cut++;
+    else if (isFailed(r)) b.failed++;
+    else b.ok++;
+  }
+  return {
+    start,
+    window: o.window,
+    counts: o.counts,
+    perSecond,
+    pods: o.pods.map((p) => ({
+      name: p.name,
+      created: p.created,
+      ...(p.ready !== undefined ? { ready: p.ready } : {}),
+      ...(p.terminated !== undefined ? { terminated: p.terminated } : {}),
+      restarts: p.restarts,
+      old: p.created < o.window.upgradeStart,
+    })),
+  };
+}

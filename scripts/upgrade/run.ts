@@ -7,7 +7,8 @@
 // surge settings; the chart's own decide.
 import { readJournal } from '../../suites/lib/mock-journal.ts';
 import { type ClientKey, createKey, deleteKey } from '../../suites/lib/keys.ts';
-import { type Values } from '../cluster/values.ts';
+import { prepareDependencies } from '../cluster/chart-source.ts';
+import { effectiveValues, readChartMeta, type Values } from '../cluster/values.ts';
 import type { Kube } from '../kube/client.ts';
 import { Tunnel } from '../kube/tunnel.ts';
 import { waitForWorkloads } from '../kube/wait.ts';
@@ -66,6 +67,8 @@ export interface UpgradeHooks {
   /** Loads a local image into the cluster's nodes (kind), when the previous release runs one. */
   loadImage?: (ref: string) => Promise<void>;
   findService: () => Promise<string>;
+  /** The helm binary: the previous chart's dependencies are made installable as the candidate's are. */
+  helm: string;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -114,9 +117,17 @@ export class UpgradeRun {
       const ref = refOf(layer, valuesPath, this.h.candidateImage);
       if (ref && this.h.loadImage) await this.h.loadImage(ref);
     }
+    const files = [...(plan.valuesFile ? [plan.valuesFile] : []), ...(from.valuesFile ? [from.valuesFile] : [])];
     try {
       await ctx.phase(`install the previous release ${release} from ${from.chartDir}`, async () => {
-        await this.h.install(from.chartDir, layers, [...(plan.valuesFile ? [plan.valuesFile] : []), ...(from.valuesFile ? [from.valuesFile] : [])]);
+        const meta = await readChartMeta(from.chartDir);
+        const chart = await prepareDependencies({
+          chart: { path: from.chartDir, origin: 'chart-dir', label: `previous release ${from.chartDir}`, meta, notes: [] },
+          values: await effectiveValues(from.chartDir, layers, files),
+          helm: this.h.helm,
+          ctx,
+        });
+        await this.h.install(chart.path, layers, files);
         await waitForWorkloads(k, namespace, { labelSelector: `app.kubernetes.io/instance=${release}`, timeoutMs: 300_000, what: `previous release ${release}`, signal: ctx.signal, onProgress: (l) => ctx.log.info(l) });
       });
     } catch (err) {
