@@ -28,6 +28,8 @@ test('a rollout seen in three looks: old pods end, new ones come Ready, IPs of g
   );
   log.observe([pod('new-a', { created: 30, ready: 36, ip: '10.0.0.3', restarts: 1, reason: 'Error' }), pod('new-b', { created: 37, ready: 40, ip: '10.0.0.4' })], t(41).getTime());
   const times = log.times();
+  // old-a was terminating at the second look and is gone at the third: only the new pods are listed
+  expect(log.listed().map((p) => p.name)).toEqual(['new-a', 'new-b']);
   expect(times.map((p) => [p.name, p.terminated && new Date(p.terminated).getUTCSeconds()])).toEqual([
     ['old-a', 31],
     ['old-b', 32],

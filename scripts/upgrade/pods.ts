@@ -29,6 +29,7 @@ export function podTimesOf(p: V1Pod): PodTimes & { uid: string } {
  */
 export class PodLog {
   private readonly pods = new Map<string, PodTimes & { uid: string; lastSeen: number }>();
+  private present = new Set<string>();
 
   observe(items: readonly V1Pod[], at: number): void {
     const present = new Set<string>();
@@ -46,6 +47,12 @@ export class PodLog {
       });
     }
     for (const [uid, p] of this.pods) if (!present.has(uid) && p.terminated === undefined) p.terminated = p.lastSeen;
+    this.present = present;
+  }
+
+  /** Pods the last look still listed (a terminating pod is listed until it is gone). */
+  listed(): PodTimes[] {
+    return [...this.pods.values()].filter((p) => this.present.has(p.uid)).map(({ uid: _u, lastSeen: _l, ...p }) => p);
   }
 
   times(): PodTimes[] {

@@ -197,10 +197,12 @@ export class UpgradeRun {
     const { plan, ctx, k, namespace } = this.h;
     const pods = this.pods!;
     const traffic = this.traffic!;
+    // over when the old pods are gone from the API, not merely terminating: in their grace period
+    // they may still be serving the connections they hold
     const rolloutEnd = await ctx.phase('wait for the old pods to go', async () => {
       const deadline = Date.now() + OLD_PODS_GONE_MS;
       while (Date.now() < deadline) {
-        const old = pods.log.times().filter((p) => p.created < this.upgradeStart && p.terminated === undefined);
+        const old = pods.log.listed().filter((p) => p.created < this.upgradeStart);
         if (old.length === 0) break;
         await sleep(1000, ctx.signal);
       }
