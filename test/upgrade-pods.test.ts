@@ -8,7 +8,8 @@ import { PodLog } from '../scripts/upgrade/pods.ts';
 const t = (sec: number) => new Date(Date.UTC(2026, 11, 7, 12, 0, sec));
 function pod(name: string, o: { created: number; ready?: number; ip?: string; deleting?: number; restarts?: number; reason?: string }): V1Pod {
   return {
-    metadata: { name, uid: `uid-${name}`, creationTimestamp: t(o.created), ...(o.deleting !== undefined ? { deletionTimestamp: t(o.deleting) } : {}) },
+    // as the API reports it: deletionTimestamp is when the 30 s grace period ends
+    metadata: { name, uid: `uid-${name}`, creationTimestamp: t(o.created), ...(o.deleting !== undefined ? { deletionTimestamp: t(o.deleting + 30), deletionGracePeriodSeconds: 30 } : {}) },
     status: {
       ...(o.ip ? { podIP: o.ip } : {}),
       conditions: o.ready !== undefined ? [{ type: 'Ready', status: 'True', lastTransitionTime: t(o.ready) }] : [{ type: 'Ready', status: 'False' }],

@@ -13,7 +13,7 @@ export interface PodTimes {
   created: number;
   /** When it first reported Ready (its Ready condition's transition), if it did. */
   ready?: number;
-  /** When its deletion began (deletionTimestamp), or when it was last seen before it vanished. */
+  /** When its deletion began (deletionTimestamp minus the grace period), or when it was last seen before it vanished. */
   terminated?: number;
   restarts: number;
   /** Why its last container restart happened (lastState.terminated.reason), when it restarted. */

@@ -17,7 +17,8 @@ export function podTimesOf(p: V1Pod): PodTimes & { uid: string } {
     ...(p.status?.podIP ? { ip: p.status.podIP } : {}),
     created: new Date(p.metadata?.creationTimestamp ?? 0).getTime(),
     ...(ready ? { ready: new Date(ready).getTime() } : {}),
-    ...(p.metadata?.deletionTimestamp ? { terminated: new Date(p.metadata.deletionTimestamp).getTime() } : {}),
+    // deletionTimestamp is the end of the grace period, not its start: the pod was told to stop that much earlier
+    ...(p.metadata?.deletionTimestamp ? { terminated: new Date(p.metadata.deletionTimestamp).getTime() - (p.metadata.deletionGracePeriodSeconds ?? 0) * 1000 } : {}),
     restarts,
     ...(reason ? { restartReason: reason } : {}),
   };
