@@ -22,6 +22,7 @@ function program(): Command {
         'runs the behaviour suites and writes a verdict (exit code, JUnit, Markdown).',
     )
     .addOption(new Option('--chart <name>', 'chart profile to test').default(DEFAULT_CHART))
+    .option('--profile <file>', "your own chart profile (YAML; it may `extends:` a built-in one), instead of --chart")
     .addOption(new Option('--target <kind>', 'where the gateway runs').default('kind'))
     .addOption(new Option('--suites <list>', `comma-separated suites, or "all"`).default('all'))
     .addOption(
@@ -72,6 +73,7 @@ function program(): Command {
         'Examples:',
         '  npm run e2e -- --chart routeiq',
         '  npm run e2e -- --chart llm-proxy --target local --suites health,keys',
+        '  npm run e2e -- --profile ./my-chart.profile.yaml --chart-dir ./charts/my-chart',
         '  LITELLM_KEY=... npm run e2e -- --chart litellm-proxy --target url --base-url https://gw.staging --admin-key-env LITELLM_KEY',
       ].join('\n'),
     )
@@ -103,6 +105,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     cmd.parse(argv, { from: 'user' });
     raw = cmd.opts<RawOptions>();
+    if (raw.profile && cmd.getOptionValueSource('chart') === 'cli') {
+      throw new UserError(`--chart ${raw.chart} and --profile ${raw.profile} both name the chart profile; pass one (a profile of your own can extend a built-in one: \`extends: ${raw.chart}\`).`);
+    }
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.ok;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { UserError } from './errors.ts';
 import { enginesDirFrom } from './prisma-engines.ts';
-import { chartNames, getProfile } from './profiles/index.ts';
+import { chartNames, getProfile, profileFromFile } from './profiles/index.ts';
 import { type ChartProfile, SUITES, type SuiteName } from './profiles/types.ts';
 import { TARGET_KINDS, type TargetKind } from './targets/types.ts';
 import { IMAGES_MODES, type ImagesMode } from './cluster/app-image.ts';
@@ -55,6 +55,8 @@ export interface RunPlan {
 
 export interface RawOptions {
   chart: string;
+  /** A profile file of the user's own, instead of the built-in --chart. */
+  profile?: string;
   target: string;
   suites: string;
   keep: string;
@@ -112,7 +114,7 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
         'without it, so a gate blocks on it by default. Drop --strict; to let such a run exit 0 (a nightly run on a machine that lacks a piece), pass --accept-incomplete.',
     );
   }
-  const profile = getProfile(raw.chart);
+  const profile = raw.profile ? profileFromFile(raw.profile) : getProfile(raw.chart);
   const target = oneOf('--target', raw.target, TARGET_KINDS);
   const keep = oneOf('--keep', raw.keep, KEEP_POLICIES);
   const suites = parseSuites(raw.suites);

@@ -68,7 +68,7 @@ async function toolProblems(names: readonly ToolName[], env: NodeJS.ProcessEnv):
 
 /** Runs every check that applies to the input, concurrently; problems come back in a stable order. */
 export async function runChecks(input: PreflightInput, env: NodeJS.ProcessEnv = process.env): Promise<{ problems: Problem[] } & PreflightResult> {
-  const waivers = input.waiversFile ? readWaiversFile(input.waiversFile) : Promise.resolve({ waivers: [], problems: [] });
+  const waivers = input.waiversFile ? readWaiversFile(input.waiversFile, input.profile.name) : Promise.resolve({ waivers: [], problems: [] });
   const checks: Promise<Problem[]>[] = [
     ...input.valuesFiles.map((f) => valuesFileProblems(f)),
     ...(input.chartDir ? [chartDirProblems(input.chartDir, identity(input.profile), locateSync('helm', env), PROFILES.map(identity))] : []),

@@ -9,7 +9,9 @@ import { runFailed } from './report/model.ts';
 import type { RunContext } from './run-context.ts';
 import { mask } from './secrets.ts';
 import { runSuites } from './suite-runner.ts';
-import { preflightTools, provisioner } from './targets/index.ts';
+import { type Provisioner, preflightTools, provisioner } from './targets/index.ts';
+import { profileFindings } from './profiles/chart-fit.ts';
+import { readChartMeta } from './cluster/values.ts';
 import { featureResults } from './report/features.ts';
 import { applyWaivers } from './waivers.ts';
 
@@ -24,6 +26,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', abort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
+}
+
+/** The chart the target resolved, else a --chart-dir the run was given (a local or url run installs none). */
+async function profileFit(plan: RunPlan, p: Provisioner): Promise<string[]> {
+  if (p.profileFindings) return p.profileFindings();
+  if (!plan.chartDir) return [];
+  return profileFindings(plan.profile, { path: plan.chartDir, version: (await readChartMeta(plan.chartDir)).version });
 }
 
 export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Date().toISOString().slice(0, 10)): Promise<RunReport> {
@@ -85,6 +94,8 @@ export async function executeRun(plan: RunPlan, ctx: RunContext, today = new Dat
   if (plan.waivers.length) applyWaivers(report, plan.waivers, today);
   report.features = featureResults(report, plan.profile.features, plan.suites);
   ctx.failed = runFailed(report);
+  const fit = await profileFit(plan, p).catch((err: Error) => [`could not check the profile against the chart: ${err.message}`]);
+  if (fit.length) report.profileFindings = fit.map(mask);
   const chartFindings = await p.chartFindings?.({ failed: ctx.failed }).catch((err: Error) => [`could not read the chart findings: ${err.message}`]);
   if (chartFindings?.length) report.chartFindings = chartFindings.map(mask);
   if (ctx.failed) {

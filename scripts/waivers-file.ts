@@ -56,7 +56,8 @@ export function isCalendarDate(text: string): boolean {
 }
 
 /** Parses a waivers file's text; throws one UserError naming the file and every bad entry and field. */
-export function parseWaivers(text: string, file: string): Waiver[] {
+/** `runChart`: the run's own profile (a --profile file), a chart a waiver may name besides the built-in ones. */
+export function parseWaivers(text: string, file: string, runChart?: string): Waiver[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const lineOf = (node: Node | null | undefined) => (node?.range ? lines.linePos(node.range[0]).line : undefined);
@@ -107,7 +108,7 @@ export function parseWaivers(text: string, file: string): Waiver[] {
         problems.push(`${at(field)} is ${what}${what === 'empty' ? '' : ', not text'}`);
         continue;
       }
-      const wrong = field === 'id' ? badId(value.trim()) : field === 'cause' ? badCause(value.trim()) : field === 'chart' ? badChart(value.trim()) : undefined;
+      const wrong = field === 'id' ? badId(value.trim()) : field === 'cause' ? badCause(value.trim()) : field === 'chart' ? badChart(value.trim(), runChart) : undefined;
       if (wrong) {
         problems.push(`${at(field)} is "${value}", ${wrong}`);
         continue;
@@ -138,8 +139,9 @@ function badCause(cause: string): string | undefined {
   return isCauseKind(cause) ? undefined : `not a cause kind (one of ${Object.keys(CAUSE_KINDS).join(', ')})`;
 }
 
-function badChart(chart: string): string | undefined {
-  return PROFILES.some((p) => p.name === chart) ? undefined : `not a chart profile (one of ${PROFILES.map((p) => p.name).join(', ')})`;
+function badChart(chart: string, runChart?: string): string | undefined {
+  const known = [...new Set([...PROFILES.map((p) => p.name), ...(runChart ? [runChart] : [])])];
+  return known.includes(chart) ? undefined : `not a chart profile (one of ${known.join(', ')})`;
 }
 
 function describeNode(node: Node | null | undefined): string {

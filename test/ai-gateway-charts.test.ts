@@ -13,8 +13,9 @@ import { dropKindsRenderer } from '../scripts/cluster/post-renderer.ts';
 import { chartDefaults, type Values } from '../scripts/cluster/values.ts';
 import { correctionCheck, correctionsFor, releaseValues } from '../scripts/corrections.ts';
 import { findHelm, KUBE_VERSION } from '../scripts/images/index.ts';
-import { aiGatewayCore as profile } from '../scripts/profiles/ai-gateway-core.ts';
 import type { MockWiring } from '../scripts/profiles/types.ts';
+import { getProfile } from '../scripts/profiles/index.ts';
+const profile = getProfile('ai-gateway-core');
 
 const helm = findHelm();
 const mirror = process.env['GATEWAY_SMOKE_CHART_MIRROR'];

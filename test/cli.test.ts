@@ -1,5 +1,5 @@
 // The CLI as a user meets it: a real child process, real exit codes, real files.
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,20 @@ describe('cli', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Unknown chart "nope".*routeiq, llm-proxy, litellm-proxy, ai-gateway-core/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  test('a bad --profile exits 2 before anything runs, one paragraph naming file, path and expectation; --chart with --profile is exit 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gs-cli-profile-'));
+    const file = join(dir, 'mine.yaml');
+    await writeFile(file, 'extends: llm-proxy\nname: mine\nfeatures:\n  ratelimit.per-keys: claimed\n');
+    const bad = await cli(['--profile', file, '--target', 'url', '--base-url', 'http://127.0.0.1:9']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toContain(file);
+    expect(bad.stderr).toMatch(/`features\.ratelimit\.per-keys` is not a known key here \(expected one of: .*ratelimit\.per-key,/);
+    const both = await cli(['--chart', 'routeiq', '--profile', file]);
+    expect(both.exitCode).toBe(2);
+    expect(both.stderr).toMatch(/--chart routeiq and --profile .* both name the chart profile/);
   });
 
   test('an unknown flag and a missing flag value exit 2 without a stack trace', async () => {

@@ -18,15 +18,15 @@ import {
 } from '../scripts/corrections.ts';
 import { CHARTS_DIR } from '../scripts/images/index.ts';
 import { PROJECT_ROOT } from '../scripts/project-root.ts';
-import { aiGatewayCore } from '../scripts/profiles/ai-gateway-core.ts';
-import { PROFILES } from '../scripts/profiles/index.ts';
-import { litellmProxy } from '../scripts/profiles/litellm-proxy.ts';
-import { routeiq } from '../scripts/profiles/routeiq.ts';
 import type { ChartProfile, Correction, MockWiring } from '../scripts/profiles/types.ts';
 import { isKnownCheckId } from '../scripts/report/check-ids.ts';
 import { exitCodeOf, headline, outcome, type RunReport, type SuiteResult } from '../scripts/report/model.ts';
 import { applyWaivers, parseWaivers } from '../scripts/waivers.ts';
 import { requireInCI } from './prerequisite.ts';
+import { getProfile, PROFILES } from '../scripts/profiles/index.ts';
+const aiGatewayCore = getProfile('ai-gateway-core');
+const litellmProxy = getProfile('litellm-proxy');
+const routeiq = getProfile('routeiq');
 
 const mirror = process.env['GATEWAY_SMOKE_CHART_MIRROR'];
 const inMirror = (name: string) => (mirror ? join(mirror, name) : '');

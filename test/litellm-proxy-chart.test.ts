@@ -7,9 +7,10 @@ import { parse } from 'yaml';
 import { CHARTS_DIR, findHelm, type K8sObject, lintChart, renderChart } from '../scripts/images/index.ts';
 import { chartDefaults, mergeValues } from '../scripts/cluster/values.ts';
 import { releaseValues } from '../scripts/corrections.ts';
-import { litellmProxy } from '../scripts/profiles/litellm-proxy.ts';
 import type { MockWiring } from '../scripts/profiles/types.ts';
 import { requireInCI } from './prerequisite.ts';
+import { getProfile } from '../scripts/profiles/index.ts';
+const litellmProxy = getProfile('litellm-proxy');
 
 const helm = requireInCI('helm', findHelm() !== undefined, 'npm run cluster:up builds it') ? findHelm() : undefined;
 const CHART = join(CHARTS_DIR, 'litellm-proxy');

@@ -13,12 +13,13 @@ import { chartDefaults, effectiveValues, mergeValues } from '../scripts/cluster/
 import { releaseValues } from '../scripts/corrections.ts';
 import { EnvironmentError } from '../scripts/errors.ts';
 import { findHelm, renderChart } from '../scripts/images/index.ts';
-import { llmProxy } from '../scripts/profiles/llm-proxy.ts';
-import { routeiq } from '../scripts/profiles/routeiq.ts';
 import { isNotApplicable, type MockWiring } from '../scripts/profiles/types.ts';
 import { RunContext } from '../scripts/run-context.ts';
 import { type Any, b64, container, envMap, find, missingKeys } from './manifests.ts';
 import { requireInCI } from './prerequisite.ts';
+import { getProfile } from '../scripts/profiles/index.ts';
+const llmProxy = getProfile('llm-proxy');
+const routeiq = getProfile('routeiq');
 
 const mirror = process.env['GATEWAY_SMOKE_CHART_MIRROR'];
 const helmBin = findHelm();

@@ -202,6 +202,12 @@ describe('waivers', () => {
     expect(() => parseWaivers(text, '/tmp/w.yaml')).toThrow(why);
     expect(() => parseWaivers(text, '/tmp/w.yaml')).toThrow(/\/tmp\/w\.yaml/);
   });
+
+  test("a waiver may name the run's own --profile chart, and only that one besides the built-ins", () => {
+    const text = '- {id: keys.create, chart: team-proxy, reason: r, until: 2027-01-01}';
+    expect(parseWaivers(text, '/tmp/w.yaml', 'team-proxy')[0]).toMatchObject({ chart: 'team-proxy' });
+    expect(() => parseWaivers(text, '/tmp/w.yaml', 'other')).toThrow(/not a chart profile \(one of routeiq, llm-proxy, litellm-proxy, ai-gateway-core, other\)/);
+  });
 });
 
 describe('environmentFor decides every environment verdict', () => {

@@ -51,7 +51,7 @@ export async function valuesFileProblems(file: string, flag = '--values'): Promi
 }
 
 /** The waivers file must exist and have the shape scripts/waivers-file.ts defines; parsed once, here. */
-export async function readWaiversFile(file: string): Promise<{ waivers: Waiver[]; problems: Problem[] }> {
+export async function readWaiversFile(file: string, runChart?: string): Promise<{ waivers: Waiver[]; problems: Problem[] }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -60,7 +60,7 @@ export async function readWaiversFile(file: string): Promise<{ waivers: Waiver[]
     return { waivers: [], problems: [problem] };
   }
   try {
-    return { waivers: parseWaivers(text, file), problems: [] };
+    return { waivers: parseWaivers(text, file, runChart), problems: [] };
   } catch (err) {
     if (err instanceof UserError) return { waivers: [], problems: [userProblem(err.message)] };
     throw err;

@@ -1,11 +1,9 @@
 import { UserError } from '../errors.ts';
-import { aiGatewayCore } from './ai-gateway-core.ts';
-import { litellmProxy } from './litellm-proxy.ts';
-import { llmProxy } from './llm-proxy.ts';
-import { routeiq } from './routeiq.ts';
+import { loadBuiltins, loadProfile } from './loader.ts';
 import type { ChartProfile } from './types.ts';
 
-export const PROFILES: readonly ChartProfile[] = [routeiq, llmProxy, litellmProxy, aiGatewayCore];
+/** The built-in profiles, read from scripts/profiles/builtin/*.yaml. */
+export const PROFILES: readonly ChartProfile[] = loadBuiltins();
 export const DEFAULT_CHART = 'routeiq';
 
 export function chartNames(): string[] {
@@ -17,8 +15,13 @@ export function getProfile(name: string): ChartProfile {
   if (!found) {
     throw new UserError(
       `Unknown chart "${name}". The harness knows these charts: ${chartNames().join(', ')}. ` +
-        'Pass one of them with --chart, or add a profile under scripts/profiles/.',
+        'Pass one of them with --chart, or write a profile for your chart and pass it with --profile <file>.',
     );
   }
   return found;
+}
+
+/** A team's own profile file (it may `extends:` a built-in one). */
+export function profileFromFile(file: string): ChartProfile {
+  return loadProfile(file);
 }

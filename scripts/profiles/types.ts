@@ -1,6 +1,7 @@
 // A chart profile is declarative: where the chart comes from, what it needs, the values that
 // wire it to the mock provider, and what it promises (capabilities). Suites read only the
-// capabilities; adding a chart means adding one file in this folder.
+// capabilities. Profiles are YAML (builtin/*.yaml, or a team's own with --profile); loader.ts turns
+// one into this runtime shape, its values into functions of the run's wiring.
 
 import type { FeatureClaims } from './features.ts';
 

@@ -56,6 +56,7 @@ export function renderConformance(report: RunReport): string {
     images: report.provenance?.images,
     profile: report.chart,
     outcome: report.outcome,
+    ...(report.profileFindings?.length ? { profileFindings: report.profileFindings } : {}),
     date: report.startedAt.slice(0, 10),
     features: { claimed, unclaimed },
   });

@@ -489,7 +489,10 @@ function defects(report: RunReport): string {
   const body = report.knownDefects.length
     ? `<ul class="defects">${report.knownDefects.map((d) => `<li>${e(d)}</li>`).join('')}</ul>`
     : '<p class="empty">None declared for this chart.</p>';
-  return section('defects', 'Known defects of this chart', body);
+  const fit = report.profileFindings?.length
+    ? section('profile-findings', 'Profile findings (the profile and this chart version)', `<ul class="defects">${report.profileFindings.map((d) => `<li>${e(d)}</li>`).join('')}</ul>`)
+    : '';
+  return fit + section('defects', 'Known defects of this chart', body);
 }
 
 function fingerprint(report: RunReport): string {

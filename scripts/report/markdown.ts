@@ -61,6 +61,9 @@ export function renderMarkdown(report: RunReport): string {
   if (report.unusedWaivers?.length) {
     lines.push('', '## Waivers that matched no failing check', '', ...report.unusedWaivers.map((w) => `- ${w}`));
   }
+  if (report.profileFindings?.length) {
+    lines.push('', '## Profile findings (the profile and this chart version)', '', ...report.profileFindings.map((f) => `- ${f}`));
+  }
   if (report.chartFindings?.length) {
     lines.push('', '## Chart findings', '', ...report.chartFindings.map((f) => `- ${f}`));
   }
@@ -84,6 +87,8 @@ export function renderConsoleTable(report: RunReport): string {
   const vwidth = Math.max(7, ...rows.map((r) => r[1]!.length));
   const out = [`${'suite'.padEnd(width)}  ${'verdict'.padEnd(vwidth)}  detail`];
   for (const [suite, verdict, detail] of rows) out.push(`${suite!.padEnd(width)}  ${verdict!.padEnd(vwidth)}  ${detail}`);
+  // how the profile fits this chart version: never only in a file nobody opens
+  for (const f of report.profileFindings ?? []) out.push(`profile finding: ${f}`);
   return mask(out.join('\n'));
 }
 

@@ -80,6 +80,11 @@ export interface RunReport {
   diagnostics?: string;
   /** What changed under the run and likely explains a failure (a pod replaced, a tunnel that broke). */
   findings?: string[];
+  /**
+   * How the profile fits the chart that ran (scripts/profiles/chart-fit.ts): a chart version it was
+   * not written for ("profile written for X, chart is Y"), value paths it sets that the chart does not know.
+   */
+  profileFindings?: string[];
   /** Defects of the chart the run met: worked around (the profile declares it), or read from the evidence of a failure. */
   chartFindings?: string[];
   /** Which chart and images ran (the headline says it), and what of it this run could not prove. */

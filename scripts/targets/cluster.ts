@@ -37,6 +37,7 @@ import type { RunContext } from '../run-context.ts';
 import { EnvironmentError } from '../errors.ts';
 import { newSecret } from '../secrets.ts';
 import { documentedMetrics } from '../chart-docs.ts';
+import { profileFindings } from '../profiles/chart-fit.ts';
 import { checkPrismaEngines, type EnginesResult } from '../prisma-engines.ts';
 import { startControlServer } from './control-server.ts';
 import { environmentFor } from './environment.ts';
@@ -69,6 +70,7 @@ export class ClusterProvisioner implements Provisioner {
   private readonly checks: CheckResult[] = [];
   readonly fingerprint: Record<string, string> = {};
   provenance: Provenance | undefined;
+  private resolvedChart: ResolvedChart | undefined;
   /** Prisma's engines as given to this run (checked once): which LiteLLM image variant to build. */
   private engines: EnginesResult | undefined;
 
@@ -85,6 +87,7 @@ export class ClusterProvisioner implements Provisioner {
     const fingerprint = this.fingerprint;
     // The chart first: a chart that cannot be had fails in seconds, before a cluster is made.
     let chart = await ctx.phase('resolve chart source', () => resolveChart({ profile, chartDir: plan.chartDir, mirror: plan.chartMirror, ctx }));
+    this.resolvedChart = chart;
     this.defaults = await chartDefaults(chart.path);
     fingerprint['corrections'] = describeCorrections(profile, plan.corrections);
 
@@ -466,6 +469,15 @@ export class ClusterProvisioner implements Provisioner {
     await this.watched(k, namespace, (signal) =>
       helmInstall(env, { ...o, namespace, ...(plan.valuesFile ? { valuesFiles: [plan.valuesFile] } : {}), timeoutMs: READY_TIMEOUT_MS, signal }),
     );
+  }
+
+  /** The profile against the chart that was resolved (chart-fit.ts): the upstream is the profile's pinned commit. */
+  async profileFindings(): Promise<string[]> {
+    const chart = this.resolvedChart;
+    if (!chart) return [];
+    const { source } = this.plan.profile;
+    const commit = chart.origin === 'upstream' && source.kind === 'git' ? source.commit : undefined;
+    return profileFindings(this.plan.profile, { path: chart.path, version: chart.meta.version, commit });
   }
 
   async chartFindings(o: { failed: boolean }): Promise<string[]> {

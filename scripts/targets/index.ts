@@ -29,6 +29,8 @@ export interface Provisioner {
   changes(): Promise<string[]>;
   /** Gathers evidence into dir before cleanup (also after a half-way failure); returns what it wrote. */
   diagnose(dir: string): Promise<Diagnosis | undefined>;
+  /** How the profile fits the chart the run resolved (a version it was not written for, values the chart lacks). */
+  profileFindings?(): Promise<string[]>;
   /** After a failure: the chart defects its evidence names (e.g. Envoy's TLS errors). */
   chartFindings?(o: { failed: boolean }): Promise<string[]>;
   /** The chart as shipped: one `chart.as-shipped.<id>` check per correction the run applied (scripts/corrections.ts). */

@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
-import { aiGatewayCore } from '../../scripts/profiles/ai-gateway-core.ts';
 import type { RunReport } from '../../scripts/report/model.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
 import { expectVerdicts, type VerdictTable } from './verdict-table.ts';
+import { getProfile } from '../../scripts/profiles/index.ts';
+const aiGatewayCore = getProfile('ai-gateway-core');
 
 const CLUSTER = TEST_CLUSTER;
 const MIRROR = process.env['GATEWAY_SMOKE_CHART_MIRROR'];

@@ -12,7 +12,7 @@ import { probeRegistry } from '../../scripts/cluster/registry.ts';
 import { type CheckResult, headline, type RunReport } from '../../scripts/report/model.ts';
 import { cacheDir } from '../../scripts/tools.ts';
 import { failuresBesidesCutOffs, suitesWithCutOffs } from '../cut-off.ts';
-import { expectVerdicts, type VerdictTable } from './verdict-table.ts';
+import { expectVerdicts, LLM_PROXY_ON_KIND } from './verdict-table.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
 
@@ -45,35 +45,6 @@ const failing = (report: RunReport) =>
   report.suites.flatMap((s) => s.checks.filter((c) => c.verdict === 'fail').map((c) => `${s.suite}: ${c.id}`));
 
 afterAll(() => releaseTestCluster());
-
-/** llm-proxy on kind: two replicas on Postgres, the stand-in image (Docker Hub has no llm-proxy:latest). */
-const LLM_PROXY_ON_KIND: VerdictTable = {
-  'health.live': 'pass',
-  'health.ready': 'pass',
-  'health.ready-reports-dependency': 'not-applicable',
-  'keys.create': 'pass',
-  'keys.wrong-admin-refused': 'pass',
-  'keys.sdk-completion': 'pass',
-  'keys.sdk-stream': 'pass',
-  'keys.missing-key-refused': 'pass',
-  'keys.wrong-key-refused': 'pass',
-  'keys.provider-key-upstream': 'pass',
-  'keys.revoked-refused': 'fail',
-  'keys.revoked-limited-refused': 'pass',
-  'ratelimit.burst-answered': 'pass',
-  'ratelimit.burst-exact': 'pass',
-  'ratelimit.429-shape': 'pass',
-  'ratelimit.remaining-headers': 'not-applicable',
-  'ratelimit.other-user-unaffected': 'not-applicable',
-  'ratelimit.no-header-unlimited': 'not-applicable',
-  'ratelimit.shared-across-replicas': 'pass',
-  'metrics.series-exist': 'pass',
-  'metrics.requests-counted': 'pass',
-  'metrics.failures-counted': 'pass',
-  'metrics.documented-names': 'not-applicable',
-  'metrics.monotonic': 'pass',
-  netpol: 'not-applicable',
-};
 
 describe('kind target, llm-proxy (real chart, llm-proxy built here)', () => {
   test('every suite runs on the cluster; only the known revocation defect fails', async () => {

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, test } from 'vitest';
 import { NOT_GIVEN, PRISMA_ENGINES_ENV } from '../../scripts/prisma-engines.ts';
-import { litellmProxy } from '../../scripts/profiles/litellm-proxy.ts';
 import type { CheckResult, RunReport } from '../../scripts/report/model.ts';
 import { requireInCI } from '../prerequisite.ts';
 import { dropRunNamespace, releaseTestCluster, TEST_CLUSTER } from './kept-cluster.ts';
+import { getProfile } from '../../scripts/profiles/index.ts';
+const litellmProxy = getProfile('litellm-proxy');
 
 const ENGINES = process.env[PRISMA_ENGINES_ENV] ?? '';
 const MIRROR = process.env['GATEWAY_SMOKE_CHART_MIRROR'] ?? '';

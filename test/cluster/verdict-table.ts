@@ -27,3 +27,32 @@ export function expectVerdicts(report: RunReport, expected: VerdictTable, opts: 
     .map((id) => `${id}: expected ${expected[id] ?? '(no such check)'}, got ${actual[id] ?? '(missing)'}${checks.get(id)?.message ? ` — ${checks.get(id)!.message!.slice(0, 400)}` : ''}`);
   expect(diff, `checks that changed verdict:\n${diff.join('\n')}\n${(opts.out ?? '').slice(-2000)}`).toEqual([]);
 }
+
+/** llm-proxy on kind: two replicas on Postgres, the stand-in image (Docker Hub has no llm-proxy:latest). */
+export const LLM_PROXY_ON_KIND: VerdictTable = {
+  'health.live': 'pass',
+  'health.ready': 'pass',
+  'health.ready-reports-dependency': 'not-applicable',
+  'keys.create': 'pass',
+  'keys.wrong-admin-refused': 'pass',
+  'keys.sdk-completion': 'pass',
+  'keys.sdk-stream': 'pass',
+  'keys.missing-key-refused': 'pass',
+  'keys.wrong-key-refused': 'pass',
+  'keys.provider-key-upstream': 'pass',
+  'keys.revoked-refused': 'fail',
+  'keys.revoked-limited-refused': 'pass',
+  'ratelimit.burst-answered': 'pass',
+  'ratelimit.burst-exact': 'pass',
+  'ratelimit.429-shape': 'pass',
+  'ratelimit.remaining-headers': 'not-applicable',
+  'ratelimit.other-user-unaffected': 'not-applicable',
+  'ratelimit.no-header-unlimited': 'not-applicable',
+  'ratelimit.shared-across-replicas': 'pass',
+  'metrics.series-exist': 'pass',
+  'metrics.requests-counted': 'pass',
+  'metrics.failures-counted': 'pass',
+  'metrics.documented-names': 'not-applicable',
+  'metrics.monotonic': 'pass',
+  netpol: 'not-applicable',
+};
