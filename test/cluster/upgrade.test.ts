@@ -34,8 +34,6 @@ const UPGRADE_ON_KIND: VerdictTable = {
   // 9 of 217 failed on the recorded run, all as each old pod began terminating (connection errors the
   // provider never saw): the chart's rollout (no preStop delay) drops requests; see the branch's report
   'upgrade.no-failed-requests': 'fail',
-  // none cut on the recorded run; llm-proxy v0.1.3's known cut-off defect (0.77 % of streams) can cut one
-  'upgrade.no-cut-streams': 'pass',
   'upgrade.no-restarts': 'pass',
   'upgrade.keys-survive': 'pass',
   'upgrade.deleted-key-refused': 'pass',
@@ -57,11 +55,16 @@ test('llm-proxy chart 66ec3dc → 4ad75cc under traffic: pods replaced, keys and
   expect(report.error, r.all).toBeUndefined();
   expect(r.exitCode, r.all?.slice(-3000)).toBe(1);
   const upgrade = report.suites.find((s) => s.suite === 'upgrade');
-  expectVerdicts(report, UPGRADE_ON_KIND, { out: r.all ?? '' });
+  expectVerdicts(report, UPGRADE_ON_KIND, { unpinned: ['upgrade.no-cut-streams'], out: r.all ?? '' });
   // the failures are named one by one, with the pod and what the client saw
   const failed = upgrade!.checks.find((c) => c.id === 'upgrade.no-failed-requests')!;
   expect(failed.causes!.length).toBeGreaterThan(0);
   for (const c of failed.causes!.filter((x) => x.kind !== 'count')) expect(c.detail).toMatch(/^\d{4}-\d\d-\d\dT.* (before|during|after) the rollout, (stream|completion).* served by .*: (HTTP \d+|no HTTP answer)/);
+  // none cut on the recorded run, but llm-proxy v0.1.3's known cut-off defect (0.77 % of streams, its
+  // profile's knownDefects) can cut one at random: the verdict is not pinned, each cut must be named
+  const cut = upgrade!.checks.find((c) => c.id === 'upgrade.no-cut-streams');
+  expect(['pass', 'fail'], r.all).toContain(cut?.verdict);
+  if (cut?.verdict === 'fail') for (const c of cut.causes!.filter((x) => x.kind !== 'count')) expect(c.detail).toMatch(/(before|during|after) the rollout, stream.* served by /);
   const counts = upgrade!.evidence!.upgrade!.counts;
   expect(counts.before.requests).toBeGreaterThan(0);
   expect(counts.during.requests).toBeGreaterThan(0);
