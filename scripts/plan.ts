@@ -9,6 +9,7 @@ import { kitFromEnv } from './cluster/cluster-kit.ts';
 import { type KubernetesVersion, parseKubernetesVersion } from './cluster/kubernetes-version.ts';
 import { parseRegistryMirrors, REGISTRY_MIRRORS_ENV } from './cluster/registry-mirrors.ts';
 import type { Waiver } from './waivers.ts';
+import { checkUpgradeSource, refuseIdenticalUpgrade, type UpgradeFrom } from './upgrade/source.ts';
 
 export type KeepPolicy = 'on-failure' | 'always' | 'never';
 export const KEEP_POLICIES: readonly KeepPolicy[] = ['on-failure', 'always', 'never'];
@@ -48,6 +49,8 @@ export interface RunPlan {
    * `chart.as-shipped.<id>` check; false runs the chart exactly as shipped.
    */
   corrections: boolean;
+  /** --upgrade-from: install this previous release first, then upgrade it to the candidate under traffic. */
+  upgradeFrom?: UpgradeFrom;
 }
 
 export interface RawOptions {
@@ -78,6 +81,9 @@ export interface RawOptions {
   corrections?: boolean;
   /** --no-workarounds, the old name of --no-corrections (hidden). */
   workarounds?: boolean;
+  upgradeFrom?: string;
+  upgradeFromValues?: string;
+  upgradeFromImage?: string;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -172,6 +178,22 @@ export async function buildPlan(raw: RawOptions, env: NodeJS.ProcessEnv = proces
     if (raw.metricsUrl) plan.metricsUrl = raw.metricsUrl;
   } else if (raw.baseUrl || raw.adminKeyEnv) {
     throw new UserError(`--base-url and --admin-key-env belong to --target url; this run uses --target ${target}.`);
+  }
+  if (raw.upgradeFrom) {
+    if (target !== 'kind' && target !== 'existing') {
+      throw new UserError(`--upgrade-from needs a cluster the harness installs into (--target kind or existing); this run uses --target ${target}.`);
+    }
+    plan.upgradeFrom = {
+      chartDir: resolve(raw.upgradeFrom),
+      ...(raw.upgradeFromValues ? { valuesFile: resolve(raw.upgradeFromValues) } : {}),
+      ...(raw.upgradeFromImage ? { image: raw.upgradeFromImage } : {}),
+    };
+    await checkUpgradeSource(plan.upgradeFrom);
+    plan.suites = [...plan.suites, 'upgrade'];
+    // the candidate is known now only when it is a folder; otherwise the run checks once it is resolved
+    if (plan.chartDir) await refuseIdenticalUpgrade(plan.upgradeFrom, { chartDir: plan.chartDir });
+  } else if (raw.upgradeFromValues || raw.upgradeFromImage) {
+    throw new UserError('--upgrade-from-values and --upgrade-from-image describe the previous release of an upgrade run: give --upgrade-from <chart folder> with them.');
   }
   if (target === 'local' && !profile.local) {
     throw new UserError(

@@ -110,7 +110,7 @@ export function preflightInput(plan: RunPlan, tools: readonly ToolName[] = [], e
     target: plan.target,
     clusterName: plan.clusterName,
     reportDir: plan.reportDir,
-    valuesFiles: plan.valuesFile ? [plan.valuesFile] : [],
+    valuesFiles: [...(plan.valuesFile ? [plan.valuesFile] : []), ...(plan.upgradeFrom?.valuesFile ? [plan.upgradeFrom.valuesFile] : [])],
     ...(plan.chartDir ? { chartDir: plan.chartDir } : {}),
     ...(plan.waiversFile ? { waiversFile: plan.waiversFile } : {}),
     ...(plan.kubeContext ? { kubeContext: plan.kubeContext } : {}),

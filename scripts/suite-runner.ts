@@ -157,6 +157,6 @@ export function causesOf(recorded: Cause[] | undefined, errors: readonly { name?
 }
 
 function suiteNameOf(moduleId: string): SuiteName | undefined {
-  const m = /suites\/(health|keys|ratelimit|metrics|netpol)\.test\.ts$/.exec(moduleId);
+  const m = /suites\/(health|keys|ratelimit|metrics|netpol|upgrade)\.test\.ts$/.exec(moduleId);
   return m?.[1] as SuiteName | undefined;
 }

@@ -442,4 +442,58 @@ describe('HTML report', () => {
     for (const l of links) expect(existsSync(resolve(dirname(file), l)), l).toBe(true);
     for (const secret of [MASTER, PROVIDER, ODD]) expect(dom).not.toContain(secret);
   }, 120_000);
+
+  test('headless Chromium draws the upgrade timeline: outcome bands per second, pod termination and readiness marks', async (ctx) => {
+    needChromium(ctx);
+    const start = T0;
+    const perSecond = Array.from({ length: 40 }, (_, i) => ({ ok: i === 17 ? 2 : 6, failed: i === 17 ? 3 : 0, cut: i === 16 ? 2 : 0 }));
+    const report: RunReport = {
+      chart: 'llm-proxy',
+      chartTitle: 'llm-proxy',
+      target: 'kind',
+      startedAt: at(0),
+      durationMs: 60_000,
+      phases: [],
+      fingerprint: {},
+      knownDefects: [],
+      suites: [
+        {
+          suite: 'upgrade',
+          verdict: 'fail',
+          durationMs: 10,
+          checks: [{ id: 'upgrade.no-cut-streams', name: 'no stream was cut off across the upgrade', verdict: 'fail', durationMs: 0, message: '2 of 90 streams were cut off' }],
+          evidence: {
+            upgrade: {
+              start,
+              window: { upgradeStart: start + 10_000, rolloutEnd: start + 30_000 },
+              counts: { before: { requests: 60, failed: 0, cut: 0 }, during: { requests: 120, failed: 3, cut: 2 }, after: { requests: 60, failed: 0, cut: 0 } },
+              perSecond,
+              pods: [
+                { name: 'llm-proxy-old-a', created: start - 60_000, ready: start - 50_000, terminated: start + 16_000, restarts: 0, old: true },
+                { name: 'llm-proxy-old-b', created: start - 60_000, ready: start - 50_000, terminated: start + 25_000, restarts: 0, old: true },
+                { name: 'llm-proxy-new-a', created: start + 11_000, ready: start + 15_000, restarts: 0, old: false },
+                { name: 'llm-proxy-new-b', created: start + 20_000, ready: start + 24_000, restarts: 1, old: false },
+              ],
+            },
+          },
+        },
+      ],
+    };
+    const { dir, file } = await writeReportDir(renderHtml(report));
+    const url = `file://${file}`;
+    const shot = join(dir, 'upgrade.png');
+    await chromium([`--screenshot=${shot}`, '--window-size=1280,1400', url]);
+    const png = decodePng(await readFile(shot));
+    // drawn, not only present in the markup: the complete (green) and cut (amber) bands show
+    expect(countColour(png, '#2da44e'), 'complete bands').toBeGreaterThan(2_000);
+    expect(countColour(png, '#bf8700', 3), 'cut-off bands').toBeGreaterThan(30);
+    const { stdout: dom } = await chromium(['--dump-dom', url]);
+    expect(dom).toMatch(/<svg class="up-timeline"/);
+    expect(count(dom, /class="up-band up-ok"/)).toBe(40);
+    expect([...dom.matchAll(/class="up-band up-cut" data-second="(\d+)" data-count="(\d+)"/g)].map((m) => [m[1], m[2]])).toEqual([['16', '2']]);
+    expect([...dom.matchAll(/class="up-band up-failed" data-second="(\d+)" data-count="(\d+)"/g)].map((m) => [m[1], m[2]])).toEqual([['17', '3']]);
+    expect([...dom.matchAll(/class="up-mark up-terminated" data-pod="([^"]+)"/g)].map((m) => m[1])).toEqual(['llm-proxy-old-a', 'llm-proxy-old-b']);
+    expect(count(dom, /class="up-mark up-ready"/)).toBe(4);
+    expect(dom).toContain('during: 120 requests, 3 failed, 2 cut');
+  }, 120_000);
 });

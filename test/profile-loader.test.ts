@@ -36,7 +36,8 @@ describe('profile schema', () => {
   test('lists every feature of the catalogue and every suite, and requires them of a complete profile', () => {
     expect(Object.keys(schema.properties.features.properties)).toEqual(FEATURE_IDS);
     expect(schema.then.properties.features.required).toEqual(FEATURE_IDS);
-    expect(Object.keys(schema.properties.capabilities.properties)).toEqual([...SUITES]);
+    // upgrade: optional, what survives an upgrade (suite upgrade runs only with --upgrade-from)
+    expect(Object.keys(schema.properties.capabilities.properties)).toEqual([...SUITES, 'upgrade']);
   });
 
   test('every built-in profile names the schema for editors', () => {

@@ -83,6 +83,14 @@ export const CHECK_FEATURES: Record<CheckId, readonly FeatureId[]> = {
   'metrics.monotonic': ['metrics.prometheus'],
   'netpol.canary': ['netpol'],
   'netpol.matrix': ['netpol'],
+  // the upgrade's checks prove no feature of the catalogue: they are about the release, not a claim
+  'upgrade.rollout': [],
+  'upgrade.no-failed-requests': [],
+  'upgrade.no-cut-streams': [],
+  'upgrade.no-restarts': [],
+  'upgrade.keys-survive': [],
+  'upgrade.deleted-key-refused': [],
+  'upgrade.quota-kept': [],
 };
 
 /** Every check id of the catalogue, with its suite. */

@@ -5,7 +5,8 @@
 
 import type { FeatureClaims } from './features.ts';
 
-export type SuiteName = 'health' | 'keys' | 'ratelimit' | 'metrics' | 'netpol';
+export type SuiteName = 'health' | 'keys' | 'ratelimit' | 'metrics' | 'netpol' | 'upgrade';
+/** The behaviour suites `--suites` picks from; `upgrade` runs only with --upgrade-from. */
 export const SUITES: readonly SuiteName[] = ['health', 'keys', 'ratelimit', 'metrics', 'netpol'];
 
 /** A behaviour the chart does not have. Reported as "not applicable: <reason>", never as a pass. */
@@ -132,6 +133,13 @@ export interface Capabilities {
   ratelimit: RateLimitCapability | NotApplicable;
   metrics: MetricsCapability | NotApplicable;
   netpol: NetpolCapability | NotApplicable;
+  /** What survives an upgrade (suite `upgrade`, with --upgrade-from); unset claims no persistence. */
+  upgrade?: UpgradeCapability | NotApplicable;
+}
+
+export interface UpgradeCapability {
+  /** Where a partly used per-key quota is kept across an upgrade (the check runs only when set). */
+  quotaPersists?: string;
 }
 
 /** Which real gateway software can stand in for the chart's app on `--target local`. */

@@ -48,6 +48,15 @@ export const CHECK_IDS = {
     'netpol.canary': 'the CNI enforces NetworkPolicy',
     'netpol.matrix': "the chart's policy matrix holds",
   },
+  upgrade: {
+    'upgrade.rollout': 'the upgrade replaced the gateway pods (a rollout happened)',
+    'upgrade.no-failed-requests': 'no request failed across the upgrade',
+    'upgrade.no-cut-streams': 'no stream was cut off across the upgrade',
+    'upgrade.no-restarts': 'no pod of the old or the new release restarted',
+    'upgrade.keys-survive': 'a key made before the upgrade still works',
+    'upgrade.deleted-key-refused': 'the key deleted before the upgrade is still refused',
+    'upgrade.quota-kept': 'a partly used quota was not reset by the upgrade',
+  },
 } as const satisfies Record<SuiteName, Record<string, string>>;
 
 export type CheckId = { [S in SuiteName]: keyof (typeof CHECK_IDS)[S] }[SuiteName];
@@ -57,7 +66,7 @@ export type CheckId = { [S in SuiteName]: keyof (typeof CHECK_IDS)[S] }[SuiteNam
  * failed), `<suite>.run` (a suite that did not run at all) and `chart.as-shipped.<correction>`
  * (a chart default the profile had to correct).
  */
-export const DERIVED_ID = /^(?:(?:health|keys|ratelimit|metrics|netpol)\.(?:setup|run)|chart\.as-shipped\.[a-z0-9-]+)$/;
+export const DERIVED_ID = /^(?:(?:health|keys|ratelimit|metrics|netpol|upgrade)\.(?:setup|run)|chart\.as-shipped\.[a-z0-9-]+)$/;
 
 export function isKnownCheckId(id: string): boolean {
   return DERIVED_ID.test(id) || Object.values(CHECK_IDS).some((ids) => Object.hasOwn(ids, id));
@@ -81,6 +90,8 @@ export const CAUSE_KINDS = {
   'header-present': 'a header that must be absent is present',
   'chart-defect': 'the chart as shipped does not work without a correction',
   'not-served': 'a replica or endpoint served none of the requests',
+  'no-rollout': 'an upgrade replaced no pod: nothing was rolled, so nothing about a rollout was proven',
+  restart: 'a pod restarted',
   setup: 'the suite could not set up (the checks after it did not run)',
   timeout: 'the check ran out of time',
   assertion: 'an assertion without a more specific cause',

@@ -304,6 +304,70 @@ ${repro}`,
   );
 }
 
+// ---- upgrade timeline ------------------------------------------------------------------------------
+
+/**
+ * Requests per second by outcome across the upgrade (stacked bars: ok, failed, cut), the rollout's
+ * window shaded, and each pod's termination (red) and readiness (green) marked on the time axis.
+ * Only drawn on an upgrade run (--upgrade-from).
+ */
+function upgradeTimeline(report: RunReport): string {
+  const up = report.suites.find((s) => s.evidence?.upgrade)?.evidence?.upgrade;
+  if (!up) return '';
+  const W = 1100;
+  const left = 56;
+  const right = 24;
+  const top = 24;
+  const plotH = 180;
+  const podH = 16;
+  const secs = Math.max(1, up.perSecond.length);
+  const x = (ms: number) => left + ((W - left - right) * Math.max(0, ms - up.start)) / (secs * 1000);
+  const bw = Math.max(1, (W - left - right) / secs - 1);
+  const maxN = Math.max(1, ...up.perSecond.map((b) => b.ok + b.failed + b.cut));
+  const y = (n: number) => top + plotH - (plotH * n) / maxN;
+  const parts: string[] = [];
+  parts.push(`<rect class="up-window" x="${x(up.window.upgradeStart)}" y="${top}" width="${Math.max(1, x(up.window.rolloutEnd) - x(up.window.upgradeStart))}" height="${plotH}" fill="#fff8c5"/>`);
+  parts.push(`<text class="axis" x="${x(up.window.upgradeStart) + 4}" y="${top + 12}">helm upgrade → rollout over</text>`);
+  up.perSecond.forEach((b, i) => {
+    let base = 0;
+    for (const [kind, n, fill] of [['ok', b.ok, '#2da44e'], ['failed', b.failed, '#cf222e'], ['cut', b.cut, '#bf8700']] as const) {
+      if (!n) continue;
+      const bx = left + ((W - left - right) * i) / secs;
+      parts.push(`<rect class="up-band up-${kind}" data-second="${i}" data-count="${n}" x="${bx}" y="${y(base + n)}" width="${bw}" height="${y(base) - y(base + n)}" fill="${fill}"><title>${e(`second ${i}: ${n} ${kind}`)}</title></rect>`);
+      base += n;
+    }
+  });
+  for (const t of ticks(secs * 1000, 10)) {
+    parts.push(`<text class="axis" x="${x(up.start + t)}" y="${top + plotH + 14}" text-anchor="middle">${e(t === 0 ? '0' : formatDuration(t))}</text>`);
+  }
+  parts.push(`<text class="axis" x="${left - 8}" y="${top + 10}" text-anchor="end">${maxN}/s</text>`);
+  const podTop = top + plotH + 28;
+  up.pods.forEach((p, i) => {
+    const py = podTop + i * podH;
+    const from = x(p.created);
+    const to = p.terminated !== undefined ? x(p.terminated) : W - right;
+    parts.push(`<line x1="${from}" x2="${to}" y1="${py + podH / 2}" y2="${py + podH / 2}" stroke="${p.old ? '#8c959f' : '#0969da'}" stroke-width="4"/>`);
+    parts.push(`<text class="lane-label" x="${left - 4}" y="${py + podH / 2 + 4}" text-anchor="end">${e(p.old ? 'old' : 'new')}</text>`);
+    parts.push(`<text class="axis" x="${Math.min(from, W - 300) + 4}" y="${py + podH / 2 - 3}">${e(p.name)}${p.restarts ? e(` (${p.restarts} restarts)`) : ''}</text>`);
+    if (p.ready !== undefined) {
+      parts.push(`<line class="up-mark up-ready" data-pod="${e(p.name)}" x1="${x(p.ready)}" x2="${x(p.ready)}" y1="${top}" y2="${py + podH}" stroke="#1a7f37" stroke-width="1.5" stroke-dasharray="3 3"><title>${e(`${p.name} ready`)}</title></line>`);
+    }
+    if (p.terminated !== undefined) {
+      parts.push(`<line class="up-mark up-terminated" data-pod="${e(p.name)}" x1="${x(p.terminated)}" x2="${x(p.terminated)}" y1="${top}" y2="${py + podH}" stroke="#cf222e" stroke-width="1.5"><title>${e(`${p.name} terminating`)}</title></line>`);
+    }
+  });
+  const height = podTop + up.pods.length * podH + 8;
+  const c = up.counts;
+  const subtitle = (['before', 'during', 'after'] as const).map((p) => `${p}: ${c[p].requests} requests, ${c[p].failed} failed, ${c[p].cut} cut`).join(' · ');
+  return section(
+    'upgrade',
+    'Upgrade: requests per second across the rollout',
+    `<svg class="up-timeline" viewBox="0 0 ${W} ${height}" width="100%" role="img" aria-label="requests per second by outcome across the upgrade, with pod termination and readiness marks">${parts.join('')}</svg>
+<p class="legend"><span style="color:#2da44e">■</span> complete &nbsp; <span style="color:#cf222e">■</span> failed &nbsp; <span style="color:#bf8700">■</span> stream cut off &nbsp;·&nbsp; <span style="color:#cf222e">|</span> pod terminating &nbsp; <span style="color:#1a7f37">┆</span> pod ready &nbsp;·&nbsp; shaded: helm upgrade until the rollout was over</p>`,
+    subtitle,
+  );
+}
+
 // ---- rate-limit burst -----------------------------------------------------------------------------
 
 /** A shot's status in words: 0 is a request that got no answer. */
@@ -612,6 +676,7 @@ export function renderHtml(report: RunReport, opts: HtmlOptions = {}): string {
     [
       ['verdicts', 'verdicts'],
       ['timeline', 'timeline'],
+      ...(report.suites.some((s) => s.evidence?.upgrade) ? ([['upgrade', 'upgrade']] as const) : []),
       ['netpol', 'NetworkPolicy'],
       ['burst', 'rate-limit burst'],
       ['features', 'by feature'],
@@ -639,6 +704,7 @@ ${header(report, `${diag.banner}<nav class="toc">Jump to: ${toc}</nav>`)}
 ${setup}
 ${verdictTable(report)}
 ${timeline(report)}
+${upgradeTimeline(report)}
 ${netpolMatrix(report)}
 ${burstChart(report)}
 ${featuresTable(report)}

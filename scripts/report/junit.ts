@@ -39,6 +39,14 @@ export function renderJUnit(report: RunReport): string {
       time: seconds(suite.durationMs),
     });
     props(el);
+    const upgrade = suite.evidence?.upgrade;
+    if (upgrade) {
+      // the counts a CI dashboard can chart: requests, failed, cut per period of the rollout
+      const p = el.first();
+      for (const period of ['before', 'during', 'after'] as const) {
+        for (const [k, v] of Object.entries(upgrade.counts[period])) p.ele('property', { name: `upgrade.${period}.${k}`, value: String(v) });
+      }
+    }
     if (suite.checks.length === 0 && suite.reason) {
       // A suite decided before it ran still shows up, with its reason, as a skipped case.
       el.att('tests', '1').att('skipped', '1');

@@ -34,6 +34,16 @@ export function renderMarkdown(report: RunReport): string {
         : (s.reason ?? `${s.checks.filter((c) => c.verdict === 'pass').length}/${s.checks.length} checks passed`);
     lines.push(`| ${report.chart} | ${s.suite} | ${ICON[s.verdict]} ${suiteLabel(s)} | ${cell(detail)} |`);
   }
+  const upgrade = report.suites.find((s) => s.evidence?.upgrade)?.evidence?.upgrade;
+  if (upgrade) {
+    lines.push('', '## Upgrade traffic', '', '| period | requests | failed | streams cut |', '|---|---|---|---|');
+    for (const p of ['before', 'during', 'after'] as const) lines.push(`| ${p} the rollout | ${upgrade.counts[p].requests} | ${upgrade.counts[p].failed} | ${upgrade.counts[p].cut} |`);
+    const at = (ms: number) => new Date(ms).toISOString();
+    lines.push('', `Rollout: \`helm upgrade\` at ${at(upgrade.window.upgradeStart)}, over at ${at(upgrade.window.rolloutEnd)}.`, '');
+    for (const p of upgrade.pods) {
+      lines.push(`- ${p.old ? 'old' : 'new'} pod ${p.name}: created ${at(p.created)}${p.ready ? `, ready ${at(p.ready)}` : ', never ready'}${p.terminated ? `, terminating ${at(p.terminated)}` : ''}${p.restarts ? `, ${p.restarts} restart(s)` : ''}`);
+    }
+  }
   const notes = report.suites.flatMap((s) =>
     s.checks
       .filter((c) => c.verdict !== 'pass' && s.verdict !== c.verdict)

@@ -3,6 +3,7 @@ import type { SuiteName } from '../profiles/types.ts';
 import type { PhaseRecord } from '../run-context.ts';
 import type { Cause } from './check-ids.ts';
 import type { FeatureResult } from './features.ts';
+import type { UpgradeEvidence } from '../upgrade/analysis.ts';
 
 /**
  * pass: every check ran and held. fail: a check ran and did not hold (blocks a release).
@@ -48,6 +49,8 @@ export interface BurstShot {
 export interface SuiteEvidence {
   netpolMatrix?: NetpolCell[];
   rateLimitBurst?: BurstShot[];
+  /** An upgrade run's traffic and pods (suite upgrade). */
+  upgrade?: UpgradeEvidence;
 }
 
 export interface SuiteResult {

@@ -1,3 +1,4 @@
+import type { UpgradeOutcome } from '../upgrade/run.ts';
 import type { FeatureClaims } from '../profiles/features.ts';
 import type { Capabilities, SuiteName } from '../profiles/types.ts';
 
@@ -40,6 +41,8 @@ export interface Target {
   control?: { url: string; token: string; dependencies: string[] };
   /** Metric names the chart documents for its users (profile `metrics.documentedIn`), read from the chart that ran. */
   documentedMetrics?: { source: string; names: string[] };
+  /** An upgrade run's result (--upgrade-from): what suite `upgrade` reports. */
+  upgrade?: UpgradeOutcome;
   /** Cluster facts for the netpol suite (kind/existing targets only). */
   cluster?: ClusterFacts;
   /** A Gateway-API chart's Gateway and the Envoy serving it, read by the health suite (with `cluster`). */

@@ -52,6 +52,7 @@ export const accessStep: Step<ProvisionState> = {
         environment: environmentFor(profile, { kind: plan.target, standIn, prisma: s.prisma, adminKey: true, mock: true, controllable: control?.dependencies ?? [] }),
         ...(control ? { control } : {}),
         ...(documented ? { documentedMetrics: documented } : {}),
+        ...(s.upgraded ? { upgrade: s.upgraded } : {}),
         cluster: {
           kubeconfig: s.kubeconfig!,
           ...(k.context ? { context: k.context } : {}),
@@ -67,7 +68,7 @@ export const accessStep: Step<ProvisionState> = {
   },
 };
 
-async function findService(k: Kube, namespace: string, release: string, profile: ChartProfile): Promise<string> {
+export async function findService(k: Kube, namespace: string, release: string, profile: ChartProfile): Promise<string> {
   const guess = `${release}-${profile.service.nameSuffix}`.replace(`${profile.name}-${profile.name}`, profile.name);
   const list = await k.core.listNamespacedService({ namespace, labelSelector: `app.kubernetes.io/instance=${release}` });
   const names = list.items.map((x) => x.metadata!.name!);

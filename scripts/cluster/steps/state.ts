@@ -18,6 +18,7 @@ import type { CheckResult } from '../../report/model.ts';
 import type { RunContext } from '../../run-context.ts';
 import type { EnginesResult } from '../../prisma-engines.ts';
 import type { Provenance, ProvisionedTarget } from '../../targets/types.ts';
+import type { UpgradeOutcome } from '../../upgrade/run.ts';
 
 export const MOCK_PORT = 8089;
 export const READY_TIMEOUT_MS = 300_000;
@@ -69,6 +70,8 @@ export interface ProvisionState {
   /** The main chart's values layers, rendered once from the wiring. */
   values?: Values[];
   release?: string;
+  /** --upgrade-from: what the upgrade did to the traffic and the quota. */
+  upgraded?: UpgradeOutcome | undefined;
   gatewayPods: PodSnapshot[];
   tunnels: Tunnel[];
   aigw?: AiGatewayRun;
