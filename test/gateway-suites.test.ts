@@ -166,7 +166,8 @@ describe.skipIf(!litellmInstalled)('LiteLLM proxy (real, PyPI)', () => {
       masterKey: master,
       providerKey: 'sk-provider-for-tests-000111',
       model: 'mock-gpt',
-      chart: opts.chart ?? 'litellm-proxy',
+      // as the profile's chart runs LiteLLM (master key env, config defaults, env)
+      ...getProfile(opts.chart ?? 'litellm-proxy').localProcess,
       workDir: join(work, name),
       logFile: join(work, `${name}.log`),
       ...opts,

@@ -15,6 +15,7 @@ import { renderLiteLLMConfig, startLiteLLM, type LiteLLMHandle } from '../script
 import { startMockProcess, type MockProcessHandle } from '../scripts/local/mock-process.ts';
 import { isInstalled, litellmKeysBlockedReason, localPaths } from '../scripts/local/paths.ts';
 import { pidAlive, stopAll } from '../scripts/local/process.ts';
+import { getProfile } from '../scripts/profiles/index.ts';
 import { startPostgres, type PostgresHandle } from '../scripts/local/postgres.ts';
 import { ensurePrismaClient } from '../scripts/local/prisma-client.ts';
 import { checkPrismaEngines, enginesDirFrom, NOT_GIVEN, PRISMA_ENGINES_ENV } from '../scripts/prisma-engines.ts';
@@ -63,7 +64,7 @@ function counter(text: string, name: string, labels: RegExp = /.*/): number {
 describe('renderLiteLLMConfig (no process)', () => {
   test('litellm-proxy chart rendering: model at the mock, master key from PROXY_MASTER_KEY, prometheus', () => {
     const c = renderLiteLLMConfig({
-      chart: 'litellm-proxy',
+      ...getProfile('litellm-proxy').localProcess,
       mockUrl: 'http://127.0.0.1:1234',
       masterKey: 'x',
       providerKey: 'sk-prov',
@@ -79,7 +80,7 @@ describe('renderLiteLLMConfig (no process)', () => {
   });
   test('routeiq defaults: the broken `env/` master key can be reproduced, extraConfig null deletes', () => {
     const c = renderLiteLLMConfig({
-      chart: 'routeiq',
+      ...getProfile('routeiq').localProcess,
       mockUrl: 'http://127.0.0.1:1234/v1',
       masterKey: 'x',
       providerKey: 'p',
@@ -101,7 +102,7 @@ describe.skipIf(!installed)('real LiteLLM, litellm-proxy chart config, 2 workers
   beforeAll(async () => {
     const m = await theMock();
     gw = await startLiteLLM({
-      chart: 'litellm-proxy',
+      ...getProfile('litellm-proxy').localProcess,
       mockUrl: m.url,
       masterKey,
       providerKey,
@@ -182,7 +183,7 @@ describe.skipIf(!installed)('real LiteLLM, deliberately misconfigured (routeiq d
   beforeAll(async () => {
     const m = await theMock();
     gw = await startLiteLLM({
-      chart: 'routeiq',
+      ...getProfile('routeiq').localProcess,
       mockUrl: m.url,
       masterKey,
       providerKey: 'sk-provider-b',
@@ -244,7 +245,7 @@ describe.skipIf(!installed || !postgresInstalled || !enginesOk)('real LiteLLM wi
     db = await startPostgres({ database: 'litellm', logFile: join(dir, 'd', 'postgres.log') });
     const m = await theMock();
     gw = await startLiteLLM({
-      chart: 'plain',
+      // plain LiteLLM: no chart's settings
       mockUrl: m.url,
       masterKey,
       providerKey: 'sk-provider-d',

@@ -1,5 +1,6 @@
 // The real LiteLLM proxy (PyPI litellm[proxy] 1.81.x, from the venv setup-local.sh builds) on
-// loopback, with a config.yaml rendered the way the routeiq and litellm-proxy charts render it.
+// loopback, with a config.yaml and env the way a chart deploys it: what the chart sets is the
+// profile's data (`localProcess`: master key env, config defaults, env, ...), passed in as options.
 //
 // Facts that shape this (evidence in fixtures/local/FINDINGS.md):
 // - LITELLM_LOCAL_MODEL_COST_MAP=True: otherwise it fetches the model cost map from the internet
@@ -21,6 +22,7 @@ import { stringify } from 'yaml';
 import { request } from 'undici';
 import { getFreePort, startProcess, ProcessError, type ManagedProcess } from './process.ts';
 import { localPaths, prismaStatus, requireComponent } from './paths.ts';
+import type { LocalLiteLLMProcess } from '../profiles/types.ts';
 
 export type LiteLLMModel = {
   /** model_name clients ask for, e.g. "mock-gpt". */
@@ -35,17 +37,10 @@ export type LiteLLMModel = {
 };
 
 /**
- * Which chart's rendering to follow:
- * - "routeiq": config.gateway of routeiq-gateway (master key env LITELLM_MASTER_KEY; drop_params,
- *   set_verbose false; no prometheus unless asked).
- * - "litellm-proxy": templates/configmap.yaml + deployment env of eric-zadara/litellm-proxy
- *   (master key env PROXY_MASTER_KEY; its default generalSettings/litellmSettings/routerSettings;
- *   LITELLM_MODE=PRODUCTION, LITELLM_LOG=ERROR, PROMETHEUS_MULTIPROC_DIR, ...).
- * - "plain": the minimum (model_list, master key, optional prometheus).
+ * What the chart sets (a profile's `localProcess`, e.g. `...getProfile('routeiq').localProcess`);
+ * none of it given: the minimum (model_list, master key from LITELLM_MASTER_KEY, optional prometheus).
  */
-export type LiteLLMChart = 'routeiq' | 'litellm-proxy' | 'plain';
-
-export type LiteLLMOptions = {
+export type LiteLLMOptions = LocalLiteLLMProcess & {
   /** Virtualenv; default $CACHE/litellm-venv (throws "run scripts/setup-local.sh" when missing). */
   venv?: string;
   /** Default: a free loopback port. */
@@ -61,9 +56,6 @@ export type LiteLLMOptions = {
   model?: string;
   /** litellm_settings.callbacks: ["prometheus"] (and /metrics). Default true; routeiq's chart default is false. */
   prometheus?: boolean;
-  chart?: LiteLLMChart;
-  /** Env var holding the master key; default PROXY_MASTER_KEY for litellm-proxy, else LITELLM_MASTER_KEY. */
-  masterKeyEnv?: string;
   /**
    * general_settings.master_key as written in the config; default `os.environ/<masterKeyEnv>`.
    * Pass routeiq's default `env/LITELLM_MASTER_KEY` to reproduce its defect (the literal string
@@ -142,13 +134,22 @@ export function apiBase(mockUrl: string): string {
   return u.endsWith('/v1') ? u : `${u}/v1`;
 }
 
-export function masterKeyEnvName(opts: Pick<LiteLLMOptions, 'chart' | 'masterKeyEnv'>): string {
-  return opts.masterKeyEnv ?? (opts.chart === 'litellm-proxy' ? 'PROXY_MASTER_KEY' : 'LITELLM_MASTER_KEY');
+export function masterKeyEnvName(opts: Pick<LiteLLMOptions, 'masterKeyEnv'>): string {
+  return opts.masterKeyEnv ?? 'LITELLM_MASTER_KEY';
+}
+
+/** Whether PROMETHEUS_MULTIPROC_DIR is set: several workers share one registry through it, or the chart sets it. */
+export function usesPrometheusMultiprocDir(opts: Pick<LiteLLMOptions, 'workers' | 'prometheusMultiproc'>): boolean {
+  return (opts.workers ?? 1) > 1 || opts.prometheusMultiproc === true;
+}
+
+/** Whether LiteLLM's migrations run as a separate process before the proxy (the chart's hook; only with a database). */
+export function runsMigrationsFirst(opts: Pick<LiteLLMOptions, 'migrationsFirst' | 'databaseUrl'>): boolean {
+  return opts.migrationsFirst === true && !!opts.databaseUrl;
 }
 
 /** The config.yaml content as an object (pure: no files, no processes). */
 export function renderLiteLLMConfig(opts: Omit<LiteLLMOptions, 'workDir' | 'logFile'>): Record<string, unknown> {
-  const chart = opts.chart ?? 'plain';
   const keyEnv = masterKeyEnvName(opts);
   const models = opts.models ?? (opts.model ? [{ name: opts.model }] : []);
   if (models.length === 0) throw new Error('startLiteLLM: give `models` (or `model`)');
@@ -163,35 +164,12 @@ export function renderLiteLLMConfig(opts: Omit<LiteLLMOptions, 'workDir' | 'logF
     return { model_name: m.name, litellm_params: params };
   });
   const general_settings: Record<string, unknown> = { master_key: opts.masterKeyRef ?? `os.environ/${keyEnv}` };
-  const litellm_settings: Record<string, unknown> = {};
-  const router_settings: Record<string, unknown> = {};
   if (opts.databaseUrl) general_settings.database_url = 'os.environ/DATABASE_URL';
-
-  if (chart === 'routeiq') {
-    // routeiq-gateway values.yaml config.gateway
-    litellm_settings.drop_params = true;
-    litellm_settings.set_verbose = false;
-  } else if (chart === 'litellm-proxy') {
-    // charts/litellm-proxy values.yaml litellm.generalSettings / litellmSettings / routerSettings
-    Object.assign(general_settings, {
-      proxy_batch_write_at: 60,
-      allow_requests_on_db_unavailable: true,
-      request_timeout: 600,
-      disable_error_logs: true,
-    });
-    Object.assign(litellm_settings, {
-      json_logs: true,
-      set_verbose: false,
-      fallbacks: [],
-      turn_off_message_logging: false,
-      num_retries: 2,
-    });
-    Object.assign(router_settings, {
-      routing_strategy: 'simple-shuffle',
-      model_group_alias: {},
-      enable_pre_call_checks: true,
-    });
-  }
+  // the chart's defaults (a copy: the profile's data is shared), under what is wired below
+  const defaults = structuredClone(opts.configDefaults ?? {});
+  Object.assign(general_settings, defaults.general_settings);
+  const litellm_settings: Record<string, unknown> = { ...defaults.litellm_settings };
+  const router_settings: Record<string, unknown> = { ...defaults.router_settings };
   if (opts.prometheus ?? true) {
     litellm_settings.callbacks = ['prometheus'];
     // exists in 1.81.x (default false); explicit so /metrics answers without a key
@@ -215,7 +193,6 @@ export function renderLiteLLMConfig(opts: Omit<LiteLLMOptions, 'workDir' | 'logF
 }
 
 export function litellmEnv(opts: LiteLLMOptions, venv: string, promDir: string | undefined): Record<string, string> {
-  const chart = opts.chart ?? 'plain';
   const paths = localPaths();
   const env: Record<string, string> = {
     PATH: `${join(venv, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -229,19 +206,10 @@ export function litellmEnv(opts: LiteLLMOptions, venv: string, promDir: string |
     PRISMA_HOME_DIR: paths.prismaHome, // the Prisma CLI setup-local.sh cached (if any)
     [masterKeyEnvName(opts)]: opts.masterKey,
   };
-  if (chart === 'litellm-proxy') {
-    Object.assign(env, {
-      LITELLM_SALT_KEY: `sk-salt-${randomBytes(12).toString('hex')}`,
-      LITELLM_LOG: 'ERROR',
-      LITELLM_MODE: 'PRODUCTION',
-      DISABLE_SCHEMA_UPDATE: 'true',
-      DATABASE_CONNECTION_POOL_LIMIT: '10',
-      DATABASE_CONNECTION_TIMEOUT: '60',
-      STORE_MODEL_IN_DB: 'True',
-      LITELLM_DONT_STORE_PROMPTS: 'True',
-    });
-    if (opts.redis) env.EXPERIMENTAL_MULTI_INSTANCE_RATE_LIMITING = 'true';
-  }
+  // what the chart's Deployment sets
+  if (opts.saltKeyEnv) env[opts.saltKeyEnv] = `sk-salt-${randomBytes(12).toString('hex')}`;
+  Object.assign(env, opts.chartEnv);
+  if (opts.redis) Object.assign(env, opts.chartEnvWithCache);
   if (promDir) env.PROMETHEUS_MULTIPROC_DIR = promDir;
   if (opts.databaseUrl) env.DATABASE_URL = opts.databaseUrl;
   Object.assign(env, opts.prismaEnv);
@@ -277,7 +245,7 @@ export async function startLiteLLM(opts: LiteLLMOptions): Promise<LiteLLMHandle>
   const workers = opts.workers ?? 1;
   mkdirSync(opts.workDir, { recursive: true });
   let promDir: string | undefined;
-  if (workers > 1 || (opts.chart ?? 'plain') === 'litellm-proxy') {
+  if (usesPrometheusMultiprocDir(opts)) {
     promDir = join(opts.workDir, 'prometheus_multiproc');
     rmSync(promDir, { recursive: true, force: true }); // stale counters would survive restarts
     mkdirSync(promDir, { recursive: true });
@@ -286,12 +254,12 @@ export async function startLiteLLM(opts: LiteLLMOptions): Promise<LiteLLMHandle>
   const configPath = join(opts.workDir, 'config.yaml');
   writeFileSync(configPath, stringify(config));
   const env = litellmEnv(opts, venv, promDir);
-  const secretEnv = [masterKeyEnvName(opts), 'LITELLM_SALT_KEY', 'DATABASE_URL', 'REDIS_PASSWORD'];
+  const secretEnv = [masterKeyEnvName(opts), opts.saltKeyEnv ?? 'LITELLM_SALT_KEY', 'DATABASE_URL', 'REDIS_PASSWORD'];
   const args = ['--config', configPath, '--host', '127.0.0.1', '--port', String(port)];
   if (workers > 1) args.push('--num_workers', String(workers));
-  if ((opts.chart ?? 'plain') === 'litellm-proxy' && opts.databaseUrl) {
-    // The chart's pods run with DISABLE_SCHEMA_UPDATE=true; its pre-install hook applies the
-    // migrations first (LiteLLM's prisma_migration.py: `litellm --skip_server_startup`). Same here.
+  if (runsMigrationsFirst(opts)) {
+    // A chart whose pods run with DISABLE_SCHEMA_UPDATE=true applies the migrations first in a hook
+    // (LiteLLM's prisma_migration.py: `litellm --skip_server_startup`). Same here.
     await runMigrations(join(venv, 'bin', 'litellm'), { ...env, DISABLE_SCHEMA_UPDATE: 'false' }, secretEnv, opts);
   }
   const proc = await startProcess({

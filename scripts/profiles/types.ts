@@ -145,6 +145,31 @@ export interface UpgradeCapability {
 /** Which real gateway software can stand in for the chart's app on `--target local`. */
 export type LocalGateway = 'llm-proxy' | 'litellm';
 
+/**
+ * How `--target local` runs LiteLLM the way the chart deploys it (profiles with `local: litellm`);
+ * unset fields leave LiteLLM at what the harness wires and LiteLLM's own defaults.
+ */
+export interface LocalLiteLLMProcess {
+  /** Env var the master key is read from (`general_settings.master_key: os.environ/<it>`); default LITELLM_MASTER_KEY. */
+  masterKeyEnv?: string;
+  /** The chart's config.yaml defaults; what the harness wires (model list, master key, database, prometheus, Redis) is set over them. */
+  configDefaults?: {
+    general_settings?: Record<string, unknown>;
+    litellm_settings?: Record<string, unknown>;
+    router_settings?: Record<string, unknown>;
+  };
+  /** Env the chart's Deployment sets. */
+  chartEnv?: Record<string, string>;
+  /** Env it sets as well when a cache (Redis) is wired. */
+  chartEnvWithCache?: Record<string, string>;
+  /** Env var that gets a fresh per-run salt key (what the chart's salt-key Secret holds). */
+  saltKeyEnv?: string;
+  /** The chart sets PROMETHEUS_MULTIPROC_DIR even for one worker. */
+  prometheusMultiproc?: boolean;
+  /** With a database the chart applies LiteLLM's migrations before the app starts (a pre-install hook). */
+  migrationsFirst?: boolean;
+}
+
 /** Images built here (scripts/images) that can replace a chart's own image on a cluster. */
 export type StandInImage = 'llm-proxy' | 'litellm';
 
@@ -290,6 +315,8 @@ export interface ChartProfile {
   app?: AppImage;
   /** The gateway software `--target local` runs as a process (independent of the image family). */
   local?: LocalGateway;
+  /** With `local: litellm`: how the chart runs LiteLLM (master key env, config defaults, env), followed on `--target local`. */
+  localProcess?: LocalLiteLLMProcess;
   capabilities: Capabilities;
   /** Every feature of the catalogue (scripts/profiles/features.ts), claimed or not with the reason. */
   features: FeatureClaims;

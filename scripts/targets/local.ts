@@ -126,7 +126,8 @@ async function startLocal(plan: RunPlan, ctx: RunContext, fingerprint: Record<st
         masterKey: adminKey,
         providerKey,
         model: plan.model,
-        chart: profile.name === 'routeiq' ? 'routeiq' : 'litellm-proxy',
+        // as the chart runs LiteLLM (master key env, config defaults, env): the profile's data
+        ...profile.localProcess,
         // routeiq's chart has no prometheus callback by default; its profile's correction adds it.
         prometheus: true,
         ...(databaseUrl && engines.ok ? { databaseUrl, prismaEnv: engines.engines.env } : {}),
