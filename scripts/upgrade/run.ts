@@ -15,6 +15,7 @@ import { waitForWorkloads } from '../kube/wait.ts';
 import type { RunPlan } from '../plan.ts';
 import { isNotApplicable, type MockWiring } from '../profiles/types.ts';
 import type { RunContext } from '../run-context.ts';
+import { notYet, retry, RetryTimeout } from '../retry.ts';
 import { registerSecret } from '../secrets.ts';
 import type { Target } from '../targets/types.ts';
 import { analyseUpgrade, formatCounts, type PodTimes, type UpgradeCounts } from './analysis.ts';
@@ -200,12 +201,13 @@ export class UpgradeRun {
     // over when the old pods are gone from the API, not merely terminating: in their grace period
     // they may still be serving the connections they hold
     const rolloutEnd = await ctx.phase('wait for the old pods to go', async () => {
-      const deadline = Date.now() + OLD_PODS_GONE_MS;
-      while (Date.now() < deadline) {
+      await retry('the old pods to go', { timeoutMs: OLD_PODS_GONE_MS, intervalMs: 1000, signal: ctx.signal }, () => {
         const old = pods.log.listed().filter((p) => p.created < this.upgradeStart);
-        if (old.length === 0) break;
-        await sleep(1000, ctx.signal);
-      }
+        if (old.length > 0) throw notYet(`${old.length} old pod(s) still listed`);
+      }).catch((err: unknown) => {
+        // old pods that stay are no reason to stop here: the analysis judges the rollout from the pods' lives
+        if (!(err instanceof RetryTimeout)) throw err;
+      });
       return Date.now();
     });
     await ctx.phase(`settle (${SETTLE_MS / 1000} s of traffic on the upgraded release)`, () => sleep(SETTLE_MS, ctx.signal));
